@@ -1,0 +1,34 @@
+import type { ProviderKind } from '../providers/spec.js';
+
+export interface ModelConfig {
+  /** The provider's own model name; the public id is `<provider>/<id>`. */
+  id: string;
+  weight: number;
+  contextWindow?: number | undefined;
+  maxOutputTokens?: number | undefined;
+  inputCostPerMTok: number;
+  outputCostPerMTok: number;
+  tags: string[];
+  /** Reasoning models take no temperature (true for OpenAI o-series and gpt-5 by default). */
+  reasoning?: boolean | undefined;
+  /** Simulator only. */
+  latencyMs?: number | undefined;
+  /** Simulator only: probability (0–1) that a call fails. */
+  failureRate?: number | undefined;
+}
+
+export interface ProviderConfig {
+  name: string;
+  kind: ProviderKind;
+  baseURL?: string | undefined;
+  /** The name of the variable that holds the key (never the key itself). */
+  apiKeyEnv?: string | undefined;
+  /** The key, resolved from `apiKeyEnv` at boot. */
+  apiKey?: string | undefined;
+  rpm?: number | undefined;
+  concurrency?: number | undefined;
+  timeoutMs: number;
+  models: ModelConfig[];
+  /** Where the provider came from, for boot errors: `env` or `<file>:<line>`. */
+  source: string;
+}
