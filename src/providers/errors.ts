@@ -92,8 +92,23 @@ export function parseRetryAfter(
   const retryAfter = getHeader('retry-after');
   if (!retryAfter) return undefined;
   const seconds = Number.parseFloat(retryAfter);
-  if (Number.isFinite(seconds) && /^\s*\d+(\.\d+)?\s*$/.test(retryAfter)) return Math.max(0, Math.round(seconds * 1000));
+  if (Number.isFinite(seconds) && /^\s*\d+(\.\d+)?\s*$/.test(retryAfter))
+    return Math.max(0, Math.round(seconds * 1000));
   const date = Date.parse(retryAfter);
   if (Number.isFinite(date)) return Math.max(0, date - now());
   return undefined;
+}
+
+/** The error for an aborted signal: a timeout when the reason says so, otherwise a cancellation. */
+export function abortedError(signal: AbortSignal, provider?: string): ProviderError {
+  const reason = signal.reason as { name?: string } | undefined;
+  if (reason?.name === 'TimeoutError') {
+    return new ProviderError({
+      code: 'timeout',
+      message: 'The model call timed out.',
+      retryable: true,
+      provider,
+    });
+  }
+  return cancelledError();
 }

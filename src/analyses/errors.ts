@@ -1,0 +1,22 @@
+/** What the job domain refuses, independent of HTTP; the HTTP layer maps kinds to statuses. */
+export type ServiceErrorKind =
+  | 'not_found'
+  | 'conflict'
+  | 'unprocessable'
+  | 'unavailable'
+  | 'idempotency_conflict'
+  | 'idempotency_mismatch';
+
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+  constructor(
+    readonly kind: ServiceErrorKind,
+    message: string,
+    readonly details: {
+      errors?: Array<{ path: string; message: string }>;
+      retryAfterSeconds?: number;
+    } = {},
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,229 @@
+import {
+  type AnalysisEventPayload,
+  type AnalysisJob,
+  type AnalysisRecord,
+  type StoredEvent,
+  TERMINAL_EVENTS,
+} from '../../domain/analysis.js';
+import { buildEvent } from '../events.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type {
+  AnalysisStore,
+  EventListener,
+  IdempotencyReservation,
+  ListPage,
+  ListQuery,
+  StoredAnalysis,
+} from './store.js';
+
+export interface MemoryStoreOptions {
+  ttlSeconds: number;
+  maxRetained: number;
+  idempotencyTtlSeconds?: number;
+  now?: () => number;
+  /** How often expired analyses are swept (the sweep also runs whenever one finishes). */
+  sweepIntervalMs?: number;
+}
+
+interface Entry extends StoredAnalysis {
+  owner: string;
+  sequence: number;
+  events: StoredEvent[];
+  closed: boolean;
+  listeners: Set<EventListener> | undefined;
+  retainedAt: number | undefined;
+}
+
+interface IdempotencyEntry {
+  fingerprint: string;
+  analysisId: string | undefined;
+  expiresAt: number;
+}
+
+export class MemoryStore implements AnalysisStore {
+  private readonly entries = new Map<string, Entry>();
+  /** Per owner, entries in creation order (oldest first). */
+  private readonly byOwner = new Map<string, Entry[]>();
+  /** Finished analyses in the order they finished: the retention queue. */
+  private readonly retained: Entry[] = [];
+  private retainedHead = 0;
+  private readonly idempotency = new Map<string, IdempotencyEntry>();
+  private sequence = 0;
+  private readonly now: () => number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly options: MemoryStoreOptions) {
+    this.now = options.now ?? Date.now;
+    this.timer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 30_000);
+    this.timer.unref();
+  }
+
+  async insert(record: AnalysisRecord, job: AnalysisJob): Promise<void> {
+    const entry: Entry = {
+      record,
+      job,
+      owner: job.owner,
+      sequence: ++this.sequence,
+      events: [],
+      closed: false,
+      listeners: undefined,
+      retainedAt: undefined,
+    };
+    this.entries.set(record.id, entry);
+    let list = this.byOwner.get(job.owner);
+    if (!list) {
+      list = [];
+      this.byOwner.set(job.owner, list);
+    }
+    list.push(entry);
+  }
+
+  async get(id: string): Promise<StoredAnalysis | undefined> {
+    return this.entries.get(id);
+  }
+
+  async save(record: AnalysisRecord): Promise<void> {
+    const entry = this.entries.get(record.id);
+    if (entry) entry.record = record;
+  }
+
+  async list(owner: string, query: ListQuery): Promise<ListPage> {
+    const list = this.byOwner.get(owner) ?? [];
+    const before = query.cursor === undefined ? Number.POSITIVE_INFINITY : (decodeCursor(query.cursor) ?? 0);
+    const data: AnalysisRecord[] = [];
+    let last: Entry | undefined;
+    let more = false;
+    for (let index = list.length - 1; index >= 0; index--) {
+      const entry = list[index]!;
+      if (entry.sequence >= before) continue;
+      if (query.status !== undefined && entry.record.status !== query.status) continue;
+      if (data.length === query.limit) {
+        more = true;
+        break;
+      }
+      data.push(entry.record);
+      last = entry;
+    }
+    return { data, nextCursor: more && last ? encodeCursor(last.sequence) : null };
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const entry = this.entries.get(id);
+    if (!entry) return false;
+    this.remove(entry);
+    return true;
+  }
+
+  async append(id: string, event: AnalysisEventPayload): Promise<StoredEvent | undefined> {
+    return this.appendNow(id, event);
+  }
+
+  /** Synchronous append: the memory store needs no round trip. */
+  appendNow(id: string, event: AnalysisEventPayload): StoredEvent | undefined {
+    const entry = this.entries.get(id);
+    if (!entry || entry.closed) return undefined;
+    const stored = buildEvent(id, entry.events.length + 1, event, new Date(this.now()).toISOString());
+    entry.events.push(stored);
+    if (TERMINAL_EVENTS.has(event.type)) entry.closed = true;
+    if (entry.listeners) {
+      for (const listener of entry.listeners) listener(stored);
+      if (entry.closed) entry.listeners = undefined;
+    }
+    return stored;
+  }
+
+  async readEvents(id: string, afterId: number): Promise<StoredEvent[]> {
+    const entry = this.entries.get(id);
+    if (!entry) return [];
+    return afterId <= 0 ? entry.events.slice() : entry.events.slice(afterId);
+  }
+
+  subscribe(id: string, listener: EventListener): () => void {
+    const entry = this.entries.get(id);
+    if (!entry || entry.closed) return () => {};
+    entry.listeners ??= new Set();
+    entry.listeners.add(listener);
+    return () => {
+      entry.listeners?.delete(listener);
+    };
+  }
+
+  retain(id: string): void {
+    const entry = this.entries.get(id);
+    if (!entry || entry.retainedAt !== undefined) return;
+    entry.retainedAt = this.now();
+    this.retained.push(entry);
+    this.sweep();
+  }
+
+  /** Drops finished analyses past their age, and the oldest past the count limit. */
+  sweep(): void {
+    const now = this.now();
+    const oldestAllowed = now - this.options.ttlSeconds * 1000;
+    while (this.retainedHead < this.retained.length) {
+      const entry = this.retained[this.retainedHead]!;
+      const live = this.retained.length - this.retainedHead;
+      const gone = !this.entries.has(entry.record.id) || this.entries.get(entry.record.id) !== entry;
+      if (!gone && live <= this.options.maxRetained && (entry.retainedAt ?? now) > oldestAllowed) break;
+      this.retainedHead++;
+      if (!gone) this.remove(entry);
+    }
+    if (this.retainedHead > 1024 && this.retainedHead * 2 > this.retained.length) {
+      this.retained.splice(0, this.retainedHead);
+      this.retainedHead = 0;
+    }
+    for (const [key, value] of this.idempotency) {
+      if (value.expiresAt <= now) this.idempotency.delete(key);
+    }
+  }
+
+  private remove(entry: Entry): void {
+    this.entries.delete(entry.record.id);
+    const list = this.byOwner.get(entry.owner);
+    if (list) {
+      const index = list.indexOf(entry);
+      if (index >= 0) list.splice(index, 1);
+      if (list.length === 0) this.byOwner.delete(entry.owner);
+    }
+    entry.listeners = undefined;
+  }
+
+  async reserveIdempotencyKey(
+    owner: string,
+    key: string,
+    fingerprint: string,
+  ): Promise<IdempotencyReservation> {
+    const scoped = `${owner}\u0000${key}`;
+    const existing = this.idempotency.get(scoped);
+    if (existing && existing.expiresAt > this.now()) {
+      return existing.analysisId === undefined
+        ? { state: 'pending', fingerprint: existing.fingerprint }
+        : { state: 'done', fingerprint: existing.fingerprint, analysisId: existing.analysisId };
+    }
+    const ttl = (this.options.idempotencyTtlSeconds ?? 86_400) * 1000;
+    this.idempotency.set(scoped, { fingerprint, analysisId: undefined, expiresAt: this.now() + ttl });
+    return { state: 'new' };
+  }
+
+  async completeIdempotencyKey(owner: string, key: string, analysisId: string): Promise<void> {
+    const existing = this.idempotency.get(`${owner}\u0000${key}`);
+    if (existing) existing.analysisId = analysisId;
+  }
+
+  async releaseIdempotencyKey(owner: string, key: string): Promise<void> {
+    this.idempotency.delete(`${owner}\u0000${key}`);
+  }
+
+  /** Analyses held, for tests and metrics. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,65 @@
+import type {
+  AnalysisEventPayload,
+  AnalysisJob,
+  AnalysisRecord,
+  AnalysisStatus,
+  StoredEvent,
+} from '../../domain/analysis.js';
+
+export type EventListener = (event: StoredEvent) => void;
+
+export interface ListQuery {
+  status?: AnalysisStatus | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface ListPage {
+  data: AnalysisRecord[];
+  nextCursor: string | null;
+}
+
+export type IdempotencyReservation =
+  | { state: 'new' }
+  | { state: 'pending'; fingerprint: string }
+  | { state: 'done'; fingerprint: string; analysisId: string };
+
+export interface StoredAnalysis {
+  record: AnalysisRecord;
+  job: AnalysisJob;
+}
+
+/**
+ * Where analyses live: records, their event logs and idempotency keys. The
+ * memory store is the default; a Redis store implements the same interface.
+ */
+export interface AnalysisStore {
+  insert(record: AnalysisRecord, job: AnalysisJob): Promise<void>;
+  get(id: string): Promise<StoredAnalysis | undefined>;
+  /** Persists the record's current state (the memory store holds the object itself). */
+  save(record: AnalysisRecord): Promise<void>;
+  list(owner: string, query: ListQuery): Promise<ListPage>;
+  delete(id: string): Promise<boolean>;
+
+  /**
+   * Appends an event to the analysis's log, serializing its frame once, and
+   * wakes the subscribers. Returns undefined when the log is closed (the
+   * analysis already ended): nothing is written after the terminal event.
+   */
+  append(id: string, event: AnalysisEventPayload): Promise<StoredEvent | undefined>;
+  /** Events after `afterId`, in order. */
+  readEvents(id: string, afterId: number): Promise<StoredEvent[]>;
+  /** Live events from now on; returns the unsubscribe function. */
+  subscribe(id: string, listener: EventListener): () => void;
+
+  /** Marks a finished analysis for retention by age and count. */
+  retain(id: string): void;
+
+  reserveIdempotencyKey(owner: string, key: string, fingerprint: string): Promise<IdempotencyReservation>;
+  completeIdempotencyKey(owner: string, key: string, analysisId: string): Promise<void>;
+  releaseIdempotencyKey(owner: string, key: string): Promise<void>;
+
+  /** Whether the store answers (`/readyz`). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** The environment variables of the contract, validated at boot. */
+export const envSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: integer(0, 65_535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  API_KEYS: optionalString
+    .pipe(z.string().optional())
+    .transform((value) => (value ? commaList.parse(value) : [])),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
+  OPENAI_MODELS: optionalString.transform((value) => (value ? commaList.parse(value) : undefined)),
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: optionalString.pipe(z.url().optional()),
+  ANTHROPIC_MODELS: optionalString.transform((value) => (value ? commaList.parse(value) : undefined)),
+  MODELS_FILE: optionalString,
+  STORE: z.enum(['memory', 'redis']).default('memory'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  JOB_CONCURRENCY: integer(1, 10_000).default(32),
+  QUEUE_MAX: integer(0, 1_000_000).default(1000),
+  ANALYSIS_TTL_SECONDS: integer(1, 31_536_000).default(86_400),
+  MAX_RETAINED_ANALYSES: integer(1, 10_000_000).default(10_000),
+  RATE_LIMIT_PER_MINUTE: optionalString
+    .transform((value) => (value === undefined ? undefined : Number(value)))
+    .pipe(z.number().int().min(1).max(1_000_000).optional()),
+  BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024).default(2_097_152),
+  PATTERNS_DIR: optionalString,
+  CORS_ORIGINS: optionalString.transform((value) => (value ? commaList.parse(value) : [])),
+  STREAM_TOKEN_SECRET: optionalString.pipe(z.string().min(16).optional()),
+  SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
+});
+
+export type Env = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Validates the environment; a bad value throws a ConfigError naming the variable. */
+export function parseEnv(source: NodeJS.ProcessEnv): Env {
+  const result = envSchema.safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const value = source[name];
+    const shown = name.includes('KEY') || name.includes('SECRET') ? '' : ` (got ${JSON.stringify(value)})`;
+    return `${name}: ${issue.message}${shown}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+}

@@ -1,0 +1,164 @@
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  HttpProblem,
+  instanceOf,
+  type ProblemFieldError,
+  type ProblemKind,
+  sendProblem,
+} from '../problem.js';
+
+interface ValidationIssue {
+  instancePath: string;
+  message?: string;
+}
+
+const STATUS_KINDS: Record<number, ProblemKind> = {
+  400: 'validation',
+  401: 'unauthorized',
+  404: 'notFound',
+  405: 'methodNotAllowed',
+  406: 'notAcceptable',
+  409: 'conflict',
+  413: 'payloadTooLarge',
+  415: 'unsupportedMediaType',
+  422: 'unprocessable',
+  429: 'rateLimited',
+  503: 'unavailable',
+};
+
+const CONTEXT_NAMES: Record<string, string> = {
+  body: 'request body',
+  querystring: 'query string',
+  params: 'path parameters',
+  headers: 'headers',
+};
+
+/** Route patterns, to tell a 405 (known path, other method) from a 404 and to list `Allow`. */
+class RouteTable {
+  private readonly routes: Array<{ pattern: RegExp; method: string }> = [];
+
+  add(url: string, methods: string | string[]): void {
+    const source = url
+      .split('/')
+      .map((segment) =>
+        segment.startsWith(':')
+          ? '[^/]+'
+          : segment === '*'
+            ? '.*'
+            : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      )
+      .join('/');
+    const pattern = new RegExp(`^${source}/?$`);
+    for (const method of Array.isArray(methods) ? methods : [methods]) this.routes.push({ pattern, method });
+  }
+
+  allowed(path: string): string[] {
+    const methods = new Set<string>();
+    for (const route of this.routes) if (route.pattern.test(path)) methods.add(route.method);
+    return [...methods].sort();
+  }
+}
+
+/**
+ * One error handler and one not-found handler turn every failure into
+ * problem+json; a 5xx never carries a stack trace or an upstream body.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  const routes = new RouteTable();
+  app.addHook('onRoute', (route) => routes.add(route.url, route.method));
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = instanceOf(request);
+    const allowed = routes.allowed(path);
+    if (allowed.length > 0) {
+      return sendProblem(request, reply, 'methodNotAllowed', `${request.method} is not allowed on ${path}.`, {
+        headers: { allow: allowed.join(', ') },
+      });
+    }
+    return sendProblem(request, reply, 'notFound', `No route matches ${request.method} ${path}.`);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof HttpProblem) {
+      return sendProblem(request, reply, error.kind, error.detail, error.options);
+    }
+    if (error.validation) {
+      const context = CONTEXT_NAMES[error.validationContext ?? 'body'] ?? 'request';
+      const errors = fieldErrors(error.validation as ValidationIssue[]);
+      return sendProblem(request, reply, 'validation', `The ${context} is not valid: see errors.`, {
+        errors,
+      });
+    }
+    const status = error.statusCode ?? 500;
+    if (status === 400 && isJsonParseError(error)) {
+      return sendProblem(request, reply, 'malformedJson', jsonDetail(error));
+    }
+    if (status === 413) {
+      return sendProblem(
+        request,
+        reply,
+        'payloadTooLarge',
+        `The request body is larger than this server accepts (${request.server.initialConfig.bodyLimit} bytes; BODY_LIMIT_BYTES).`,
+      );
+    }
+    if (status === 415) {
+      return sendProblem(
+        request,
+        reply,
+        'unsupportedMediaType',
+        `Send the body as application/json (got ${request.headers['content-type'] ?? 'no content type'}).`,
+      );
+    }
+    const kind = STATUS_KINDS[status];
+    if (status < 500 && kind) return sendProblem(request, reply, kind, safeClientMessage(error, request));
+    if (status < 500) {
+      return reply
+        .code(status)
+        .type('application/problem+json')
+        .send(JSON.stringify(problemFor(request, status)));
+    }
+    request.log.error({ err: error }, 'request failed');
+    if (status === 503)
+      return sendProblem(request, reply, 'unavailable', 'The service is not ready: retry shortly.', {
+        headers: { 'retry-after': '5' },
+      });
+    return sendProblem(request, reply, 'internal', 'The request failed on our side; it has been logged.');
+  });
+}
+
+function fieldErrors(issues: ValidationIssue[]): ProblemFieldError[] {
+  return issues.map((issue) => ({ path: issue.instancePath, message: issue.message ?? 'invalid value' }));
+}
+
+function isJsonParseError(error: FastifyError): boolean {
+  return (
+    error instanceof SyntaxError ||
+    error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    /JSON/i.test(error.message)
+  );
+}
+
+function jsonDetail(error: FastifyError): string {
+  if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return 'The body is empty but Content-Type says application/json: send a JSON object.';
+  }
+  return 'The body could not be parsed as JSON: check quoting, commas and escapes.';
+}
+
+/** Fastify's own 4xx messages are safe; anything else gets a generic text. */
+function safeClientMessage(error: FastifyError, request: FastifyRequest): string {
+  if (error.code?.startsWith('FST_')) return error.message;
+  return `The request to ${instanceOf(request)} could not be processed.`;
+}
+
+function problemFor(request: FastifyRequest, status: number) {
+  return {
+    type: '/problems/client-error',
+    title: 'The request could not be processed.',
+    status,
+    detail: `The request to ${instanceOf(request)} could not be processed.`,
+    instance: instanceOf(request),
+    requestId: request.id,
+  };
+}

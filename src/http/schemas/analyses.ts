@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { errorInfoSchema, usageSchema } from './common.js';
+
+const modelId = z
+  .string()
+  .min(3)
+  .max(200)
+  .regex(/^[^/\s]+\/\S+$/, 'a model id is "provider/model"');
+
+export const analysisOptionsSchema = z
+  .object({
+    temperature: z.number().min(0).max(2).optional(),
+    maxTokens: z.number().int().min(1).max(32_000).optional(),
+    timeoutMs: z.number().int().min(100).max(600_000).optional().describe('per model call attempt'),
+    cache: z.boolean().optional().describe('reuse identical successful model calls (default true)'),
+    minResponses: z.number().int().min(1).max(12).optional().describe('quorum per fan-out stage (default 1)'),
+    maxCostUsd: z.number().positive().max(1_000_000).optional(),
+  })
+  .strict();
+
+export const createAnalysisSchema = z
+  .object({
+    prompt: z.string().min(1).max(200_000),
+    system: z.string().max(20_000).optional(),
+    pattern: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('a pattern name from GET /v1/patterns; default standard'),
+    models: z
+      .array(modelId)
+      .min(1)
+      .max(12)
+      .refine((models) => new Set(models).size === models.length, 'models must be unique')
+      .optional(),
+    synthesisModel: modelId.optional(),
+    options: analysisOptionsSchema.optional(),
+    metadata: z
+      .record(z.string().max(256), z.unknown())
+      .refine((metadata) => Object.keys(metadata).length <= 16, 'metadata holds at most 16 keys')
+      .optional(),
+  })
+  .strict()
+  .meta({ id: 'CreateAnalysis' });
+
+export type CreateAnalysisBody = z.output<typeof createAnalysisSchema>;
+
+const statusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+
+const progressSchema = z.object({
+  stage: z.string().nullable(),
+  progress: z.number().min(0).max(1),
+  message: z.string(),
+  timestamp: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+const linksSchema = z.object({ self: z.string(), events: z.string() });
+
+export const modelResponseSchema = z.object({
+  model: z.string(),
+  status: z.enum(['succeeded', 'failed']),
+  text: z.string().nullable(),
+  error: errorInfoSchema.nullable(),
+  latencyMs: z.number(),
+  attempts: z.number().int(),
+  cached: z.boolean(),
+  usage: usageSchema,
+  costUsd: z.number(),
+});
+
+export const analysisRecordSchema = z
+  .object({
+    id: z.string(),
+    status: statusSchema,
+    pattern: z.string(),
+    models: z.array(z.string()),
+    synthesisModel: z.string(),
+    progress: progressSchema,
+    stages: z.array(
+      z.object({
+        name: z.string(),
+        mode: z.enum(['each', 'one']),
+        status: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped']),
+        startedAt: z.string().nullable(),
+        completedAt: z.string().nullable(),
+        reason: z.string().nullable(),
+        responses: z.array(modelResponseSchema),
+      }),
+    ),
+    result: z
+      .object({
+        text: z.string(),
+        model: z.string(),
+        fallbackFrom: z.string().nullable(),
+        degraded: z.boolean(),
+        ranking: z
+          .array(z.object({ model: z.string(), averageRank: z.number(), votes: z.number().int() }))
+          .optional(),
+        unparsedRankings: z.number().int().optional(),
+      })
+      .nullable(),
+    usage: usageSchema.extend({ costUsd: z.number() }),
+    error: errorInfoSchema.nullable(),
+    warnings: z.array(z.string()),
+    metadata: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    expiresAt: z.string().nullable(),
+    links: linksSchema,
+  })
+  .meta({ id: 'Analysis' });
+
+export const analysisSummarySchema = z
+  .object({
+    id: z.string(),
+    status: statusSchema,
+    pattern: z.string(),
+    models: z.array(z.string()),
+    progress: progressSchema,
+    createdAt: z.string(),
+    completedAt: z.string().nullable(),
+    links: linksSchema,
+  })
+  .meta({ id: 'AnalysisSummary' });
+
+export const analysisListSchema = z.object({
+  data: z.array(analysisSummarySchema),
+  nextCursor: z.string().nullable(),
+});
+
+export const listQuerySchema = z
+  .object({
+    status: statusSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+export const analysisParamsSchema = z.object({ id: z.string().min(1).max(100) });
+
+export const eventsQuerySchema = z
+  .object({
+    deltas: z.enum(['true', 'false']).default('true').describe('false leaves out model.delta events'),
+    token: z.string().max(200).optional().describe('the signed token from links.events'),
+    lastEventId: z.string().max(20).optional().describe('same as the Last-Event-ID header'),
+  })
+  .strict();

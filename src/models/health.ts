@@ -1,0 +1,11 @@
+/** What `GET /v1/models` and the metrics show of each model's recent calls. */
+export interface ModelHealth {
+  circuit(modelId: string): 'closed' | 'open' | 'halfOpen';
+  stats(modelId: string): { requests: number; failures: number; p50LatencyMs: number | null };
+}
+
+/** Health for a caller without breakers: always closed, counting nothing. */
+export const NO_HEALTH: ModelHealth = {
+  circuit: () => 'closed',
+  stats: () => ({ requests: 0, failures: 0, p50LatencyMs: null }),
+};

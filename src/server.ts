@@ -1,0 +1,64 @@
+import { pino } from 'pino';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config/index.js';
+import { loggerOptions } from './logger.js';
+import { loadPatternsDir } from './orchestration/patterns/load-dir.js';
+
+/** The only file that listens: config, app, graceful shutdown. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`chorus: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const logger = pino(loggerOptions(config.LOG_LEVEL));
+  for (const warning of config.warnings) logger.warn(warning);
+  let patterns: Awaited<ReturnType<typeof loadPatternsDir>> = [];
+  if (config.PATTERNS_DIR) {
+    try {
+      patterns = await loadPatternsDir(config.PATTERNS_DIR);
+    } catch (error) {
+      process.stderr.write(`chorus: PATTERNS_DIR: ${(error as Error).message}\n`);
+      process.exit(78);
+    }
+  }
+  const app = await buildApp({ config, logger, patterns });
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: finishing running analyses');
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long: exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS + 15_000);
+    force.unref();
+    app.close().then(
+      () => {
+        logger.info('shut down cleanly');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
+  await app.listen({ host: config.HOST, port: config.PORT });
+  const models = app.chorus.registry.list().map((model) => model.id);
+  logger.info({ models }, `Chorus is serving on http://${config.HOST}:${config.PORT} (docs: /docs)`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`chorus: failed to start: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});
