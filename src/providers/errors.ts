@@ -52,7 +52,9 @@ export class ProviderError extends Error {
   readonly provider: string | undefined;
 
   constructor(options: ProviderErrorOptions) {
-    super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
+    // The upstream cause (an SDK error) can carry the raw body, which may echo a key: it is
+    // deliberately not attached, so no log line or answer can ever include it.
+    super(options.message);
     this.code = options.code;
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(options.code);
     this.retryAfterMs = options.retryAfterMs;

@@ -1,0 +1,143 @@
+/**
+ * One Anthropic model as a LanguageModel over the Messages API: `generate`
+ * (one JSON message) and `stream` (`messages.create({ stream: true })`, raw
+ * server-sent events).
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+import type { ModelConfig } from '../../config/types.js';
+import {
+  type ErrorContext,
+  malformedResponseError,
+  missingKeyError,
+  streamEndedEarlyError,
+  toProviderError,
+} from '../http-errors.js';
+import type {
+  DeltaListener,
+  GenerateRequest,
+  GenerateResult,
+  LanguageModel,
+  ModelCapabilities,
+} from '../spec.js';
+import { ANTHROPIC_MAX_TEMPERATURE, buildGenerateParams, buildStreamParams } from './request.js';
+import {
+  mapAnthropicStopReason,
+  messageSchema,
+  StreamUsage,
+  streamEventSchema,
+  usageFromMessage,
+} from './wire.js';
+
+export interface AnthropicModelOptions {
+  provider: string;
+  model: ModelConfig;
+  /** Undefined when the provider has no key: every call then fails with `auth_failed`. */
+  client: Anthropic | undefined;
+}
+
+const KNOWN_EVENTS = new Set([
+  'message_start',
+  'content_block_start',
+  'content_block_delta',
+  'content_block_stop',
+  'message_delta',
+  'message_stop',
+]);
+
+export function createAnthropicModel(options: AnthropicModelOptions): LanguageModel {
+  const { provider, model, client } = options;
+  const capabilities: ModelCapabilities = {
+    streaming: true,
+    contextWindow: model.contextWindow ?? null,
+    maxOutputTokens: model.maxOutputTokens ?? null,
+    temperature: model.reasoning !== true,
+    maxTemperature: ANTHROPIC_MAX_TEMPERATURE,
+    requiresMaxTokens: true,
+  };
+
+  const contextOf = (request: GenerateRequest): ErrorContext => ({
+    provider,
+    model: request.model,
+    signal: request.signal,
+  });
+
+  const requireClient = (context: ErrorContext): Anthropic => {
+    if (!client) throw missingKeyError(context);
+    return client;
+  };
+
+  return {
+    id: `${provider}/${model.id}`,
+    provider,
+    model: model.id,
+    capabilities,
+
+    async generate(request: GenerateRequest): Promise<GenerateResult> {
+      const context = contextOf(request);
+      try {
+        const anthropic = requireClient(context);
+        const { data, response } = await anthropic.messages
+          .create(buildGenerateParams(request, model), { signal: request.signal })
+          .withResponse();
+        const parsed = messageSchema.safeParse(data);
+        if (!parsed.success) throw malformedResponseError(context, parsed.error);
+        const text = parsed.data.content
+          .map((block) => (block.type === 'text' ? (block.text ?? '') : ''))
+          .join('');
+        return {
+          text,
+          usage: usageFromMessage(parsed.data.usage),
+          finishReason: mapAnthropicStopReason(parsed.data.stop_reason),
+          upstreamRequestId: response.headers.get('request-id') ?? undefined,
+        };
+      } catch (error) {
+        throw toProviderError(error, context);
+      }
+    },
+
+    async stream(request: GenerateRequest, onDelta: DeltaListener): Promise<GenerateResult> {
+      const context = contextOf(request);
+      try {
+        const anthropic = requireClient(context);
+        const { data: events, response } = await anthropic.messages
+          .create(buildStreamParams(request, model), { signal: request.signal })
+          .withResponse();
+        const usage = new StreamUsage();
+        let text = '';
+        let stopReason: string | null | undefined;
+        let stopped = false;
+        const emit = (delta: string | undefined) => {
+          if (!delta) return;
+          text += delta;
+          onDelta(delta);
+        };
+        for await (const raw of events) {
+          if (!KNOWN_EVENTS.has(raw.type)) continue;
+          const parsed = streamEventSchema.safeParse(raw);
+          if (!parsed.success) throw malformedResponseError(context, parsed.error);
+          const event = parsed.data;
+          if (event.type === 'message_start') usage.start(event.message.usage);
+          else if (event.type === 'content_block_start' && event.content_block.type === 'text') {
+            emit(event.content_block.text);
+          } else if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+            emit(event.delta.text);
+          } else if (event.type === 'message_delta') {
+            usage.delta(event.usage);
+            stopReason = event.delta.stop_reason ?? stopReason;
+          } else if (event.type === 'message_stop') stopped = true;
+        }
+        // The SDK ends the iteration quietly when the signal aborts mid-stream.
+        if (request.signal.aborted) throw toProviderError(request.signal.reason, context);
+        if (!stopped || !usage.started) throw streamEndedEarlyError(context);
+        return {
+          text,
+          usage: usage.toUsage(),
+          finishReason: mapAnthropicStopReason(stopReason),
+          upstreamRequestId: response.headers.get('request-id') ?? undefined,
+        };
+      } catch (error) {
+        throw toProviderError(error, context);
+      }
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { normalizeErrorBody, withNormalizedErrorBodies } from './error-body.js';
+export { createOpenAICompatibleProvider, PLACEHOLDER_API_KEY } from './provider.js';

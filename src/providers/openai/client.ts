@@ -1,0 +1,40 @@
+/**
+ * Builds the official OpenAI client the way Chorus needs it: no SDK retries
+ * (the retry loop lives in models/), a large backstop timeout (the caller's
+ * signal carries the real per-attempt timeout), nothing read from
+ * `process.env`, and no SDK logging (its error logs would print raw payloads).
+ */
+import OpenAI from 'openai';
+
+export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+/**
+ * The SDK's own timeout only covers the wait for response headers; the
+ * caller's `request.signal` is the timeout that matters. This is a backstop
+ * for a caller that forgets one.
+ */
+export const SDK_BACKSTOP_TIMEOUT_MS = 15 * 60_000;
+
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+export interface OpenAIClientOptions {
+  apiKey: string;
+  baseURL?: string | undefined;
+  /** Replaces the global fetch (the OpenAI-compatible adapter rewrites error bodies with it). */
+  fetch?: FetchFunction | undefined;
+}
+
+export function createOpenAIClient(options: OpenAIClientOptions): OpenAI {
+  return new OpenAI({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL ?? DEFAULT_OPENAI_BASE_URL,
+    organization: null,
+    project: null,
+    adminAPIKey: null,
+    webhookSecret: null,
+    maxRetries: 0,
+    timeout: SDK_BACKSTOP_TIMEOUT_MS,
+    logLevel: 'off',
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+}

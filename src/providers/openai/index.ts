@@ -1,0 +1,8 @@
+export { createOpenAIClient, DEFAULT_OPENAI_BASE_URL, SDK_BACKSTOP_TIMEOUT_MS } from './client.js';
+export {
+  createOpenAIProvider,
+  createOpenAIStyleProvider,
+  type OpenAIProviderOptions,
+  type OpenAIStyleHooks,
+} from './provider.js';
+export { isReasoningModel } from './request.js';

@@ -1,0 +1,131 @@
+/**
+ * One Chat Completions model as a LanguageModel: `generate` (one JSON answer)
+ * and `stream` (SSE chunks, with a final usage chunk when the server sends
+ * one; otherwise usage is estimated).
+ */
+import type OpenAI from 'openai';
+import type { ModelConfig } from '../../config/types.js';
+import {
+  type ErrorContext,
+  malformedResponseError,
+  missingKeyError,
+  streamEndedEarlyError,
+  toProviderError,
+} from '../http-errors.js';
+import type {
+  DeltaListener,
+  GenerateRequest,
+  GenerateResult,
+  LanguageModel,
+  ModelCapabilities,
+  Usage,
+} from '../spec.js';
+import { buildGenerateParams, buildStreamParams, type ModelSettings } from './request.js';
+import { estimateUsage } from './usage.js';
+import {
+  chatCompletionChunkSchema,
+  chatCompletionSchema,
+  mapOpenAIFinishReason,
+  type WireUsage,
+} from './wire.js';
+
+export interface OpenAIModelOptions {
+  provider: string;
+  model: ModelConfig;
+  settings: ModelSettings;
+  /** Undefined when the provider has no key: every call then fails with `auth_failed`. */
+  client: OpenAI | undefined;
+}
+
+export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
+  const { provider, model, settings, client } = options;
+  const capabilities: ModelCapabilities = {
+    streaming: true,
+    contextWindow: model.contextWindow ?? null,
+    maxOutputTokens: model.maxOutputTokens ?? null,
+    temperature: !settings.reasoning,
+    maxTemperature: 2,
+    requiresMaxTokens: false,
+  };
+
+  const contextOf = (request: GenerateRequest): ErrorContext => ({
+    provider,
+    model: request.model,
+    signal: request.signal,
+  });
+
+  const requireClient = (context: ErrorContext): OpenAI => {
+    if (!client) throw missingKeyError(context);
+    return client;
+  };
+
+  return {
+    id: `${provider}/${model.id}`,
+    provider,
+    model: model.id,
+    capabilities,
+
+    async generate(request: GenerateRequest): Promise<GenerateResult> {
+      const context = contextOf(request);
+      try {
+        const openai = requireClient(context);
+        const { data, response } = await openai.chat.completions
+          .create(buildGenerateParams(request, settings), { signal: request.signal })
+          .withResponse();
+        const parsed = chatCompletionSchema.safeParse(data);
+        if (!parsed.success) throw malformedResponseError(context, parsed.error);
+        const choice = parsed.data.choices[0]!;
+        const text = choice.message.content ?? '';
+        return {
+          text,
+          usage: toUsage(parsed.data.usage, request, text),
+          finishReason: mapOpenAIFinishReason(choice.finish_reason),
+          upstreamRequestId: response.headers.get('x-request-id') ?? undefined,
+        };
+      } catch (error) {
+        throw toProviderError(error, context);
+      }
+    },
+
+    async stream(request: GenerateRequest, onDelta: DeltaListener): Promise<GenerateResult> {
+      const context = contextOf(request);
+      try {
+        const openai = requireClient(context);
+        const { data: chunks, response } = await openai.chat.completions
+          .create(buildStreamParams(request, settings), { signal: request.signal })
+          .withResponse();
+        let text = '';
+        let finishReason: string | undefined;
+        let usage: WireUsage | null | undefined;
+        for await (const chunk of chunks) {
+          const parsed = chatCompletionChunkSchema.safeParse(chunk);
+          if (!parsed.success) throw malformedResponseError(context, parsed.error);
+          if (parsed.data.usage) usage = parsed.data.usage;
+          const choice = parsed.data.choices?.[0];
+          const delta = choice?.delta?.content;
+          if (delta) {
+            text += delta;
+            onDelta(delta);
+          }
+          if (choice?.finish_reason) finishReason = choice.finish_reason;
+        }
+        // The SDK ends the iteration quietly when the signal aborts mid-stream.
+        if (request.signal.aborted) throw toProviderError(request.signal.reason, context);
+        if (finishReason === undefined) throw streamEndedEarlyError(context);
+        return {
+          text,
+          usage: toUsage(usage, request, text),
+          finishReason: mapOpenAIFinishReason(finishReason),
+          upstreamRequestId: response.headers.get('x-request-id') ?? undefined,
+        };
+      } catch (error) {
+        throw toProviderError(error, context);
+      }
+    },
+  };
+}
+
+function toUsage(usage: WireUsage | null | undefined, request: GenerateRequest, text: string): Usage {
+  if (!usage) return estimateUsage(request, text);
+  return { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
+}

@@ -1,0 +1,61 @@
+/** Shared builders for the provider adapter tests. */
+import type { ModelConfig, ProviderConfig } from '../../src/config/types.js';
+import type { ProviderError } from '../../src/providers/errors.js';
+import type { GenerateRequest, LanguageModel, ProviderKind } from '../../src/providers/spec.js';
+
+export const API_KEY = 'sk-test-SECRET-KEY-0123456789';
+
+export function modelConfig(id: string, extra: Partial<ModelConfig> = {}): ModelConfig {
+  return { id, weight: 1, inputCostPerMTok: 1, outputCostPerMTok: 2, tags: [], ...extra };
+}
+
+export function providerConfig(
+  kind: ProviderKind,
+  baseURL: string | undefined,
+  models: ModelConfig[],
+  extra: Partial<ProviderConfig> = {},
+): ProviderConfig {
+  return {
+    name: kind === 'openai-compatible' ? 'local' : kind,
+    kind,
+    baseURL,
+    apiKey: API_KEY,
+    timeoutMs: 30_000,
+    models,
+    source: 'test',
+    ...extra,
+  };
+}
+
+export function request(model: string, extra: Partial<GenerateRequest> = {}): GenerateRequest {
+  return {
+    model,
+    system: 'You are terse.',
+    messages: [{ role: 'user', content: 'What is the capital of France and why?' }],
+    signal: new AbortController().signal,
+    ...extra,
+  };
+}
+
+export function modelOf(models: readonly LanguageModel[], id: string): LanguageModel {
+  const found = models.find((model) => model.model === id);
+  if (!found) throw new Error(`no model ${id}`);
+  return found;
+}
+
+/** Runs a call that must fail and returns its error. */
+export async function failure(call: Promise<unknown>): Promise<ProviderError> {
+  try {
+    await call;
+  } catch (error) {
+    return error as ProviderError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Streams and collects the deltas. */
+export async function streamed(model: LanguageModel, generateRequest: GenerateRequest) {
+  const deltas: string[] = [];
+  const result = await model.stream(generateRequest, (text) => deltas.push(text));
+  return { result, deltas };
+}
