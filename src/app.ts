@@ -14,6 +14,7 @@ import { StreamTokens } from './analyses/stream-tokens.js';
 import type { Config } from './config/index.js';
 import { ApiKeyAuth } from './http/plugins/auth.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
+import { Metrics } from './http/plugins/metrics.js';
 import { sendProblem, toPointer } from './http/problem.js';
 import { analysisRoutes } from './http/routes/analyses.js';
 import { analysisEventRoutes } from './http/routes/analysis-events.js';
@@ -23,6 +24,7 @@ import { patternRoutes } from './http/routes/patterns.js';
 import { loggerOptions, requestSerializer } from './logger.js';
 import { createModelCaller } from './models/create-caller.js';
 import { ModelRegistry, type ProviderFactory } from './models/registry.js';
+import type { ResilientCallerOptions, ResilientModelCaller } from './models/resilient-caller.js';
 import { PatternCatalog } from './orchestration/catalog.js';
 import type { PatternDefinition } from './orchestration/patterns/types.js';
 import { PROVIDER_FACTORIES } from './providers/index.js';
@@ -35,9 +37,13 @@ export interface AppOptions {
   store?: AnalysisStore;
   patterns?: readonly PatternDefinition[];
   heartbeatMs?: number;
+  /** Resilience settings (tests shorten back-offs and breaker windows). */
+  caller?: Partial<ResilientCallerOptions>;
 }
 
 export interface Chorus {
+  caller: ResilientModelCaller;
+  metrics: Metrics;
   service: AnalysisService;
   store: AnalysisStore;
   registry: ModelRegistry;
@@ -89,7 +95,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     new MemoryStore({ ttlSeconds: config.ANALYSIS_TTL_SECONDS, maxRetained: config.MAX_RETAINED_ANALYSES });
   const catalog = new PatternCatalog(options.patterns ?? []);
   const tokens = new StreamTokens(config.STREAM_TOKEN_SECRET);
-  const { caller, health } = createModelCaller(registry, app.log);
+  const metrics = new Metrics();
+  const caller = createModelCaller(registry, app.log, metrics, options.caller);
   const service = new AnalysisService({
     store,
     registry,
@@ -101,7 +108,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     queueMax: config.QUEUE_MAX,
     ttlSeconds: config.ANALYSIS_TTL_SECONDS,
   });
-  app.decorate('chorus', { service, store, registry, catalog });
+  metrics.watch(service, registry, caller);
+  service.onFinished((status) => metrics.analysisFinished(status));
+  app.decorate('chorus', { service, store, registry, catalog, caller, metrics });
   app.decorateRequest('owner', '');
 
   // zod validates input; responses are plain JSON (records are built to their schema and tested for it).
@@ -185,6 +194,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const openStreams = new Set<() => void>();
   await app.register(healthRoutes, { store });
+  metrics.register(app);
 
   const auth = new ApiKeyAuth(config.API_KEYS);
   await app.register(async (v1) => {
@@ -231,7 +241,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       open: openStreams,
     });
     await v1.register(patternRoutes, { catalog });
-    await v1.register(modelRoutes, { registry, health });
+    await v1.register(modelRoutes, { registry, health: caller });
   });
 
   app.addHook('preClose', async () => {
@@ -239,6 +249,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     for (const close of [...openStreams]) close();
   });
   app.addHook('onClose', async () => {
+    await caller.close();
     await store.close();
   });
   if (!auth.enabled) app.log.debug('authentication is off');

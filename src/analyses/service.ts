@@ -61,6 +61,7 @@ function canonical(value: unknown): string {
 export class AnalysisService {
   readonly runner: JobRunner;
   private readonly store: AnalysisStore;
+  private readonly finishedListeners: Array<(status: string) => void> = [];
 
   constructor(private readonly options: AnalysisServiceOptions) {
     this.store = options.store;
@@ -234,6 +235,11 @@ export class AnalysisService {
     await this.store.delete(id);
   }
 
+  /** Called once per analysis that ends (metrics). */
+  onFinished(listener: (status: string) => void): void {
+    this.finishedListeners.push(listener);
+  }
+
   /** Resolves true when the analysis ends within `ms`; woken by its own terminal event, never by polling. */
   async waitForEnd(id: string, ms: number, signal?: AbortSignal): Promise<boolean> {
     const stored = await this.store.get(id);
@@ -263,7 +269,7 @@ export class AnalysisService {
   /** Runs one analysis; called by the runner. */
   private async execute(id: string, signal: AbortSignal): Promise<void> {
     const stored = await this.store.get(id);
-    if (!stored || stored.record.status !== 'queued') return;
+    if (stored?.record.status !== 'queued') return;
     const { record, job } = stored;
     const { registry, catalog, caller, logger } = this.options;
     const pattern = catalog.get(job.owner, record.pattern);
@@ -373,6 +379,7 @@ export class AnalysisService {
       await this.store.append(record.id, { type: 'analysis.cancelled', data: {} });
     else await this.store.append(record.id, { type: 'analysis.failed', data: { error: error! } });
     this.store.retain(record.id);
+    for (const listener of this.finishedListeners) listener(status);
   }
 
   /**

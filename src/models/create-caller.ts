@@ -1,12 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { DirectModelCaller, type ModelCaller } from './call-model.js';
-import { type ModelHealth, NO_HEALTH } from './health.js';
 import type { ModelRegistry } from './registry.js';
+import { type CallObserver, type ResilientCallerOptions, ResilientModelCaller } from './resilient-caller.js';
 
-/** The model caller the service uses, with the health it reports. */
+/** The model caller the service uses: cache, coalescing, retries, limits and breakers. */
 export function createModelCaller(
   registry: ModelRegistry,
-  _logger: FastifyBaseLogger,
-): { caller: ModelCaller; health: ModelHealth } {
-  return { caller: new DirectModelCaller(registry), health: NO_HEALTH };
+  logger: FastifyBaseLogger,
+  observer?: CallObserver,
+  overrides: Partial<ResilientCallerOptions> = {},
+): ResilientModelCaller {
+  return new ResilientModelCaller({ registry, logger, observer, ...overrides });
 }

@@ -3,9 +3,3 @@ export interface ModelHealth {
   circuit(modelId: string): 'closed' | 'open' | 'halfOpen';
   stats(modelId: string): { requests: number; failures: number; p50LatencyMs: number | null };
 }
-
-/** Health for a caller without breakers: always closed, counting nothing. */
-export const NO_HEALTH: ModelHealth = {
-  circuit: () => 'closed',
-  stats: () => ({ requests: 0, failures: 0, p50LatencyMs: null }),
-};

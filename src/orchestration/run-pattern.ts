@@ -174,6 +174,7 @@ async function callOne(
   const prompt = renderTemplate(stage.template, inputs.valuesFor(modelId));
   const outcome = await input.caller.call({
     owner: job.owner,
+    analysisId: job.id,
     modelId,
     system: job.system,
     prompt,

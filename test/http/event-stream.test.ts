@@ -20,7 +20,9 @@ function expectWellFormed(events: ReceivedEvent[], analysisId: string) {
     expect(event.data.analysisId).toBe(analysisId);
     expect(typeof event.data.timestamp).toBe('string');
   }
-  const progress = events.filter((event) => event.event === 'progress').map((event) => event.data.progress as number);
+  const progress = events
+    .filter((event) => event.event === 'progress')
+    .map((event) => event.data.progress as number);
   expect(progress).toEqual([...progress].sort((a, b) => a - b));
 }
 
@@ -53,7 +55,9 @@ describe('the event stream, over a real socket', () => {
     expect(types[0]).toBe('analysis.queued');
     expect(types[1]).toBe('analysis.started');
     expect(types.at(-1)).toBe('analysis.completed');
-    const stages = stream.events.filter((event) => event.event === 'stage.started').map((event) => event.data.stage);
+    const stages = stream.events
+      .filter((event) => event.event === 'stage.started')
+      .map((event) => event.data.stage);
     expect(stages).toEqual(['initial', 'meta', 'synthesis']);
     expect(types.filter((type) => type === 'model.completed')).toHaveLength(7);
     expect(types.filter((type) => type === 'model.delta').length).toBeGreaterThan(7);
@@ -63,9 +67,14 @@ describe('the event stream, over a real socket', () => {
     expect(final.result.model).toBe('sim/alpha');
     expect(final.result.text).toContain('Simulated answer from sim/alpha');
     // Deltas of one model and stage add up to its completed text.
-    const completed = stream.events.find((event) => event.event === 'model.completed' && event.data.model === 'sim/beta')!;
+    const completed = stream.events.find(
+      (event) => event.event === 'model.completed' && event.data.model === 'sim/beta',
+    )!;
     const deltas = stream.events
-      .filter((event) => event.event === 'model.delta' && event.data.model === 'sim/beta' && event.data.stage === 'initial')
+      .filter(
+        (event) =>
+          event.event === 'model.delta' && event.data.model === 'sim/beta' && event.data.stage === 'initial',
+      )
       .map((event) => event.data.text)
       .join('');
     expect(deltas).toBe(completed.data.text);

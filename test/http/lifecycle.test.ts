@@ -47,7 +47,8 @@ function compatibleProvider(fake: FakeUpstream, models: string[]): ProviderConfi
 describe('templates are rendered in one pass', () => {
   it('never expands {{…}} that comes from the user or from a model', async () => {
     const fake = await startFakeOpenAI({
-      text: (request) => `Answer by ${(request.body as { model: string }).model}: see {{prompt}} and {{responses}}`,
+      text: (request) =>
+        `Answer by ${(request.body as { model: string }).model}: see {{prompt}} and {{responses}}`,
     });
     fakes.push(fake);
     const app = await startApp({ providers: [compatibleProvider(fake, ['one', 'two'])] });
@@ -108,7 +109,9 @@ describe('retention', () => {
     let largest = 0;
     for (let batch = 0; batch < 5; batch++) {
       const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, index) => post(app, { prompt: `Batch ${batch} #${index}` }, { prefer: 'wait=30' })),
+        Array.from({ length: 20 }, (_, index) =>
+          post(app, { prompt: `Batch ${batch} #${index}` }, { prefer: 'wait=30' }),
+        ),
       );
       for (const answer of answers) expect(answer.status).toBe(200);
       largest = Math.max(largest, store.size);
