@@ -54,7 +54,9 @@ export class ConfigError extends Error {
 
 /** Validates the environment; a bad value throws a ConfigError naming the variable. */
 export function parseEnv(source: NodeJS.ProcessEnv): Env {
-  const result = envSchema.safeParse(source);
+  // An empty variable counts as unset (Compose passes `VAR=` for `${VAR:-}`).
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value?.trim()));
+  const result = envSchema.safeParse(present);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.');
