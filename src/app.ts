@@ -7,14 +7,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import type { pino } from 'pino';
 import type { z } from 'zod';
-import { AnalysisService } from './analyses/service.js';
-import { MemoryStore } from './analyses/store/memory-store.js';
-import type { AnalysisStore } from './analyses/store/store.js';
-import { StreamTokens } from './analyses/stream-tokens.js';
 import type { Config } from './config/index.js';
+import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import { ApiKeyAuth } from './http/plugins/auth.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
-import { Metrics } from './http/plugins/metrics.js';
 import { sendProblem, toPointer } from './http/problem.js';
 import { analysisRoutes } from './http/routes/analyses.js';
 import { analysisEventRoutes } from './http/routes/analysis-events.js';
@@ -22,37 +18,17 @@ import { healthRoutes } from './http/routes/health.js';
 import { modelRoutes } from './http/routes/models.js';
 import { patternRoutes } from './http/routes/patterns.js';
 import { loggerOptions, requestSerializer } from './logger.js';
-import { createModelCaller } from './models/create-caller.js';
-import { ModelRegistry, type ProviderFactory } from './models/registry.js';
-import type { ResilientCallerOptions, ResilientModelCaller } from './models/resilient-caller.js';
-import { PatternCatalog } from './orchestration/catalog.js';
-import type { PatternDefinition } from './orchestration/patterns/types.js';
-import { PROVIDER_FACTORIES } from './providers/index.js';
 
-export interface AppOptions {
+export interface AppOptions extends EngineOptions {
   config: Config;
   /** A pino instance (tests pass a silent one or one writing to a buffer). */
   logger?: pino.Logger;
-  providerFactories?: Readonly<Record<string, ProviderFactory>>;
-  store?: AnalysisStore;
-  patterns?: readonly PatternDefinition[];
   heartbeatMs?: number;
-  /** Resilience settings (tests shorten back-offs and breaker windows). */
-  caller?: Partial<ResilientCallerOptions>;
-}
-
-export interface Chorus {
-  caller: ResilientModelCaller;
-  metrics: Metrics;
-  service: AnalysisService;
-  store: AnalysisStore;
-  registry: ModelRegistry;
-  catalog: PatternCatalog;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    chorus: Chorus;
+    chorus: Engine;
   }
 }
 
@@ -81,6 +57,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { maxParamLength: 500 },
+    // Malformed URLs never reach a route: answer them as problems too.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        return sendProblem(request, reply, 'uriTooLong', 'A path segment is longer than this API accepts.');
+      }
+      if (error.code === 'FST_ERR_BAD_URL') {
+        return sendProblem(request, reply, 'validation', 'The path is not valid percent-encoding.');
+      }
+      return sendProblem(request, reply, 'validation', 'The request could not be routed.');
+    },
     // Whatever logger is passed in, request lines go through our serializer (no stream tokens in URLs).
     childLoggerFactory: (logger, bindings, childOptions) =>
       logger.child(bindings, {
@@ -89,28 +76,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       }),
   });
 
-  const registry = new ModelRegistry(config.providers, options.providerFactories ?? PROVIDER_FACTORIES);
-  const store =
-    options.store ??
-    new MemoryStore({ ttlSeconds: config.ANALYSIS_TTL_SECONDS, maxRetained: config.MAX_RETAINED_ANALYSES });
-  const catalog = new PatternCatalog(options.patterns ?? []);
-  const tokens = new StreamTokens(config.STREAM_TOKEN_SECRET);
-  const metrics = new Metrics();
-  const caller = createModelCaller(registry, app.log, metrics, options.caller);
-  const service = new AnalysisService({
-    store,
-    registry,
-    catalog,
-    caller,
-    tokens,
-    logger: app.log,
-    concurrency: config.JOB_CONCURRENCY,
-    queueMax: config.QUEUE_MAX,
-    ttlSeconds: config.ANALYSIS_TTL_SECONDS,
-  });
-  metrics.watch(service, registry, caller);
-  service.onFinished((status) => metrics.analysisFinished(status));
-  app.decorate('chorus', { service, store, registry, catalog, caller, metrics });
+  const engine = await createEngine(config, app.log, options);
+  const { service, store, registry, catalog, caller, metrics, tokens } = engine;
+  app.decorate('chorus', engine);
   app.decorateRequest('owner', '');
 
   // zod validates input; responses are plain JSON (records are built to their schema and tested for it).
@@ -245,12 +213,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.addHook('preClose', async () => {
-    await service.shutdown(config.SHUTDOWN_GRACE_MS);
+    await engine.shutdown(config.SHUTDOWN_GRACE_MS);
     for (const close of [...openStreams]) close();
   });
   app.addHook('onClose', async () => {
-    await caller.close();
-    await store.close();
+    await engine.close();
   });
   if (!auth.enabled) app.log.debug('authentication is off');
   return app;

@@ -1,3 +1,4 @@
+import type { PatternDefinition } from '../orchestration/patterns/types.js';
 import type { ErrorCode } from '../providers/errors.js';
 import type { Usage } from '../providers/spec.js';
 
@@ -92,6 +93,8 @@ export interface AnalysisJob {
   prompt: string;
   system: string | undefined;
   options: AnalysisOptions;
+  /** The pattern as it was when the analysis was accepted (any worker can run it). */
+  pattern: PatternDefinition;
 }
 
 export interface AnalysisSummary {

@@ -31,6 +31,7 @@ export const PROBLEMS = {
     title: 'The request body is too large.',
     status: 413,
   },
+  uriTooLong: { type: '/problems/uri-too-long', title: 'The request URI is too long.', status: 414 },
   unsupportedMediaType: {
     type: '/problems/unsupported-media-type',
     title: 'The request body has an unsupported content type.',

@@ -30,8 +30,8 @@ export function parsePreferWait(header: string | string[] | undefined): number |
   const preferences = (Array.isArray(header) ? header.join(',') : header).split(',');
   for (const preference of preferences) {
     const [head] = preference.split(';');
-    const match = /^\s*wait\s*=\s*"?(\d{1,10})"?\s*$/i.exec(head ?? '');
-    if (match) return Math.min(Number(match[1]), MAX_WAIT_SECONDS);
+    const match = /^\s*wait\s*=\s*"?(\d+)"?\s*$/i.exec(head ?? '');
+    if (match) return match[1]!.length > 3 ? MAX_WAIT_SECONDS : Math.min(Number(match[1]), MAX_WAIT_SECONDS);
   }
   return undefined;
 }

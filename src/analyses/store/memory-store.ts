@@ -14,6 +14,7 @@ import type {
   ListPage,
   ListQuery,
   StoredAnalysis,
+  WriteOptions,
 } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -82,9 +83,11 @@ export class MemoryStore implements AnalysisStore {
     return this.entries.get(id);
   }
 
-  async save(record: AnalysisRecord): Promise<void> {
+  async save(record: AnalysisRecord): Promise<boolean> {
     const entry = this.entries.get(record.id);
-    if (entry) entry.record = record;
+    if (!entry || entry.closed) return false;
+    entry.record = record;
+    return true;
   }
 
   async list(owner: string, query: ListQuery): Promise<ListPage> {
@@ -114,7 +117,13 @@ export class MemoryStore implements AnalysisStore {
     return true;
   }
 
-  async append(id: string, event: AnalysisEventPayload): Promise<StoredEvent | undefined> {
+  async append(
+    id: string,
+    event: AnalysisEventPayload,
+    options: WriteOptions = {},
+  ): Promise<StoredEvent | undefined> {
+    const entry = this.entries.get(id);
+    if (entry && !entry.closed && options.record) entry.record = options.record;
     return this.appendNow(id, event);
   }
 
@@ -138,7 +147,7 @@ export class MemoryStore implements AnalysisStore {
     return afterId <= 0 ? entry.events.slice() : entry.events.slice(afterId);
   }
 
-  subscribe(id: string, listener: EventListener): () => void {
+  async subscribe(id: string, listener: EventListener): Promise<() => void> {
     const entry = this.entries.get(id);
     if (!entry || entry.closed) return () => {};
     entry.listeners ??= new Set();

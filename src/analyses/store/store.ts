@@ -24,6 +24,13 @@ export type IdempotencyReservation =
   | { state: 'pending'; fingerprint: string }
   | { state: 'done'; fingerprint: string; analysisId: string };
 
+/** Who writes: a worker passes the lock it holds on the job, so a writer that lost it is refused. */
+export interface WriteOptions {
+  lockToken?: string | undefined;
+  /** With a terminal event: the final record, written together with the event. */
+  record?: AnalysisRecord | undefined;
+}
+
 export interface StoredAnalysis {
   record: AnalysisRecord;
   job: AnalysisJob;
@@ -36,8 +43,11 @@ export interface StoredAnalysis {
 export interface AnalysisStore {
   insert(record: AnalysisRecord, job: AnalysisJob): Promise<void>;
   get(id: string): Promise<StoredAnalysis | undefined>;
-  /** Persists the record's current state (the memory store holds the object itself). */
-  save(record: AnalysisRecord): Promise<void>;
+  /**
+   * Persists the record's current state (the memory store holds the object
+   * itself). Refused (false) once the analysis has ended or the lock is lost.
+   */
+  save(record: AnalysisRecord, options?: WriteOptions): Promise<boolean>;
   list(owner: string, query: ListQuery): Promise<ListPage>;
   delete(id: string): Promise<boolean>;
 
@@ -46,11 +56,17 @@ export interface AnalysisStore {
    * wakes the subscribers. Returns undefined when the log is closed (the
    * analysis already ended): nothing is written after the terminal event.
    */
-  append(id: string, event: AnalysisEventPayload): Promise<StoredEvent | undefined>;
+  append(id: string, event: AnalysisEventPayload, options?: WriteOptions): Promise<StoredEvent | undefined>;
+  /** A synchronous append, for stores that need no round trip (the memory store). */
+  appendNow?(id: string, event: AnalysisEventPayload): StoredEvent | undefined;
   /** Events after `afterId`, in order. */
   readEvents(id: string, afterId: number): Promise<StoredEvent[]>;
-  /** Live events from now on; returns the unsubscribe function. */
-  subscribe(id: string, listener: EventListener): () => void;
+  /**
+   * Live events from now on, in order; resolves (with the unsubscribe function)
+   * once the subscription is in place, so a read of the history after it
+   * misses nothing.
+   */
+  subscribe(id: string, listener: EventListener): Promise<() => void>;
 
   /** Marks a finished analysis for retention by age and count. */
   retain(id: string): void;

@@ -38,6 +38,8 @@ class RouteTable {
   private readonly routes: Array<{ pattern: RegExp; method: string }> = [];
 
   add(url: string, methods: string | string[]): void {
+    // Catch-all routes (CORS preflight `*`) say nothing about which paths exist.
+    if (url === '*' || url === '/*') return;
     const source = url
       .split('/')
       .map((segment) =>

@@ -110,16 +110,19 @@ export async function analysisEventRoutes(app: FastifyInstance, options: EventSt
           close();
         }
       };
-      const unsubscribe = store.subscribe(id, (event) => {
-        if (pending) pending.push(event);
-        else write(event);
-      });
+      let unsubscribe = () => {};
       const heartbeat = setInterval(() => {
         if (!closed) raw.write(': ping\n\n');
       }, options.heartbeatMs);
       heartbeat.unref();
       options.open.add(close);
       raw.on('close', close);
+      const stop = await store.subscribe(id, (event) => {
+        if (pending) pending.push(event);
+        else write(event);
+      });
+      if (closed) stop();
+      else unsubscribe = stop;
 
       for (const event of await store.readEvents(id, lastEventId)) write(event);
       const live = pending;

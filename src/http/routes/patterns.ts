@@ -39,7 +39,7 @@ export async function patternRoutes(
         response: { 200: z.object({ data: z.array(patternSchema) }), ...problems(401, 429) },
       },
     },
-    async (request) => ({ data: catalog.list(request.owner) }),
+    async (request) => ({ data: await catalog.list(request.owner) }),
   );
 
   typed.get(
@@ -54,7 +54,7 @@ export async function patternRoutes(
       },
     },
     async (request) => {
-      const pattern = catalog.get(request.owner, request.params.name);
+      const pattern = await catalog.get(request.owner, request.params.name);
       if (!pattern) throw new HttpProblem('notFound', `Pattern ${request.params.name} does not exist.`);
       return pattern;
     },
@@ -82,7 +82,7 @@ export async function patternRoutes(
           errors: checked.errors,
         });
       }
-      if (!catalog.register(request.owner, checked.pattern)) {
+      if (!(await catalog.register(request.owner, checked.pattern))) {
         throw new HttpProblem(
           'conflict',
           `A pattern named "${checked.pattern.name}" already exists: choose another name.`,

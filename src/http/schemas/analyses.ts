@@ -1,6 +1,22 @@
 import { z } from 'zod';
 import { errorInfoSchema, usageSchema } from './common.js';
 
+export const METADATA_LIMITS = { depth: 8, nodes: 1000 } as const;
+
+/** Checks nesting depth and size without recursion (a hostile body cannot overflow the stack). */
+export function withinJsonLimits(value: unknown, limits: { depth: number; nodes: number }): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (++nodes > limits.nodes || depth > limits.depth) return false;
+    if (item !== null && typeof item === 'object') {
+      for (const child of Object.values(item)) stack.push([child, depth + 1]);
+    }
+  }
+  return true;
+}
+
 const modelId = z
   .string()
   .min(3)
@@ -39,6 +55,10 @@ export const createAnalysisSchema = z
     metadata: z
       .record(z.string().max(256), z.unknown())
       .refine((metadata) => Object.keys(metadata).length <= 16, 'metadata holds at most 16 keys')
+      .refine(
+        (metadata) => withinJsonLimits(metadata, METADATA_LIMITS),
+        `metadata is limited to ${METADATA_LIMITS.depth} levels of nesting and ${METADATA_LIMITS.nodes} values`,
+      )
       .optional(),
   })
   .strict()

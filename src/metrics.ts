@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AnalysisService } from '../../analyses/service.js';
-import type { ModelRegistry } from '../../models/registry.js';
-import type { CallObserver, ResilientModelCaller } from '../../models/resilient-caller.js';
+import type { JobQueue } from './analyses/queue.js';
+import type { ModelRegistry } from './models/registry.js';
+import type { CallObserver, ResilientModelCaller } from './models/resilient-caller.js';
 
 const CIRCUIT_VALUE = { closed: 0, halfOpen: 1, open: 2 } as const;
 
@@ -63,13 +63,13 @@ export class Metrics implements CallObserver {
   }
 
   /** Gauges read when scraped: queue depth, running analyses, breaker states, limiter queues. */
-  watch(service: AnalysisService, registry: ModelRegistry, caller: ResilientModelCaller): void {
+  watch(queue: JobQueue, registry: ModelRegistry, caller: ResilientModelCaller): void {
     new Gauge({
       name: 'chorus_queue_depth',
       help: 'Analyses waiting to start in this process.',
       registers: [this.registry],
       collect() {
-        this.set(service.runner.queued);
+        this.set(queue.depth().queued);
       },
     });
     new Gauge({
@@ -77,7 +77,7 @@ export class Metrics implements CallObserver {
       help: 'Analyses running in this process.',
       registers: [this.registry],
       collect() {
-        this.set(service.runner.active);
+        this.set(queue.depth().running);
       },
     });
     new Gauge({
