@@ -114,6 +114,11 @@ export async function runPattern(input: PatternRunInput): Promise<PatternRunEnd>
       }
     }
     if (signal.aborted) return { status: 'cancelled' };
+    // Responses are listed in the order of the stage's models, whatever order they finished in.
+    const order = new Map(participants.map((model, position) => [model, position]));
+    if (stage.mode === 'each') {
+      stageRecord.responses.sort((a, b) => (order.get(a.model) ?? 0) - (order.get(b.model) ?? 0));
+    }
     if (budgetHit) {
       finishStage(stageRecord, 'failed', budgetHit.message);
       emitStageCompleted(emit, stage, index, outputs.length, failedCount, stageRecord);

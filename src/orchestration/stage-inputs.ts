@@ -40,12 +40,23 @@ export class StageInputs {
     private readonly previous: readonly StageOutput[],
     earlier: ReadonlyMap<string, readonly StageOutput[]>,
   ) {
-    this.labels = previous.map((output, index) => (stage.anonymize ? responseLabel(index) : output.model));
+    // One label per model for the whole stage, so `Response A` is the same model in every variable.
+    const labelOf = new Map<string, string>();
+    const label = (model: string) => {
+      if (!stage.anonymize) return model;
+      let found = labelOf.get(model);
+      if (!found) {
+        found = responseLabel(labelOf.size);
+        labelOf.set(model, found);
+      }
+      return found;
+    };
+    this.labels = previous.map((output) => label(output.model));
     this.blocks = previous.map((output, index) => block(this.labels[index]!, output.text));
     this.allResponses = this.blocks.join('\n\n');
     for (const [name, outputs] of earlier) {
       this.earlierValues[`stages.${name}`] = outputs
-        .map((output) => block(output.model, output.text))
+        .map((output) => block(label(output.model), output.text))
         .join('\n\n');
     }
   }
