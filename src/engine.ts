@@ -70,6 +70,10 @@ export async function createEngine(
     ttlSeconds: config.ANALYSIS_TTL_SECONDS,
   });
   metrics.watch(queue, registry, caller);
+  // Availability steers the default selection: probe before the first request, then every 30 s.
+  await registry.refreshAvailability(AbortSignal.timeout(5_000));
+  const probe = setInterval(() => void registry.refreshAvailability(AbortSignal.timeout(10_000)), 30_000);
+  probe.unref();
   return {
     config,
     store,
@@ -83,6 +87,7 @@ export async function createEngine(
     metrics,
     shutdown: (graceMs) => queue.shutdown(graceMs),
     async close() {
+      clearInterval(probe);
       await caller.close();
       await store.close();
     },

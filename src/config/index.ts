@@ -63,8 +63,8 @@ function environmentProviders(env: Env): ProviderConfig[] {
       apiKey: env.OPENAI_API_KEY,
       timeoutMs: DEFAULT_TIMEOUT_MS,
       source: 'environment (OPENAI_API_KEY)',
-      models: (env.OPENAI_MODELS ?? ['gpt-4.1-mini', 'gpt-4.1']).map((id, index, all) =>
-        model(id, { weight: all.length - index }),
+      models: (env.OPENAI_MODELS?.length ? env.OPENAI_MODELS : ['gpt-4.1-mini', 'gpt-4.1']).map(
+        (id, index, all) => model(id, { weight: all.length - index }),
       ),
     });
   } else if (env.OPENAI_MODELS || env.OPENAI_BASE_URL) {
@@ -81,8 +81,8 @@ function environmentProviders(env: Env): ProviderConfig[] {
       apiKey: env.ANTHROPIC_API_KEY,
       timeoutMs: DEFAULT_TIMEOUT_MS,
       source: 'environment (ANTHROPIC_API_KEY)',
-      models: (env.ANTHROPIC_MODELS ?? ['claude-sonnet-4-5']).map((id, index, all) =>
-        model(id, { weight: all.length - index, maxOutputTokens: 8192 }),
+      models: (env.ANTHROPIC_MODELS?.length ? env.ANTHROPIC_MODELS : ['claude-sonnet-4-6']).map(
+        (id, index, all) => model(id, { weight: all.length - index, maxOutputTokens: 8192 }),
       ),
     });
   } else if (env.ANTHROPIC_MODELS || env.ANTHROPIC_BASE_URL) {

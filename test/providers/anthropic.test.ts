@@ -13,7 +13,7 @@ describe('Anthropic adapter', () => {
     fake = await startFakeAnthropic({ text: 'Paris, because history.', chunks: 3 });
     provider = createAnthropicProvider(
       providerConfig('anthropic', fake.url, [
-        modelConfig('claude-sonnet-4-5', { contextWindow: 200_000, maxOutputTokens: 64_000 }),
+        modelConfig('claude-sonnet-4-6', { contextWindow: 200_000, maxOutputTokens: 64_000 }),
         modelConfig('claude-haiku-4-5'),
       ]),
     );
@@ -29,8 +29,8 @@ describe('Anthropic adapter', () => {
 
   it('describes its models', () => {
     expect(provider.kind).toBe('anthropic');
-    expect(modelOf(provider.models, 'claude-sonnet-4-5').id).toBe('anthropic/claude-sonnet-4-5');
-    expect(modelOf(provider.models, 'claude-sonnet-4-5').capabilities).toEqual({
+    expect(modelOf(provider.models, 'claude-sonnet-4-6').id).toBe('anthropic/claude-sonnet-4-6');
+    expect(modelOf(provider.models, 'claude-sonnet-4-6').capabilities).toEqual({
       streaming: true,
       contextWindow: 200_000,
       maxOutputTokens: 64_000,
@@ -45,7 +45,7 @@ describe('Anthropic adapter', () => {
     options.cacheReadInputTokens = 100;
     options.cacheCreationInputTokens = 20;
     fake.enqueue({ type: 'answer', usage: { inputTokens: 12, outputTokens: 5 }, finishReason: 'max_tokens' });
-    const result = await modelOf(provider.models, 'claude-sonnet-4-5').generate(request('claude-sonnet-4-5'));
+    const result = await modelOf(provider.models, 'claude-sonnet-4-6').generate(request('claude-sonnet-4-6'));
     expect(result).toEqual({
       text: 'Paris, because history.',
       usage: { inputTokens: 132, outputTokens: 5 },
@@ -57,8 +57,8 @@ describe('Anthropic adapter', () => {
   // @anthropic-ai/sdk 1.x (API version 2026-10-21) sends the key as `Authorization: Bearer`;
   // 0.x sent `x-api-key`. The assertion follows the installed SDK.
   it('sends what the Messages API expects: the key, API version, top-level system, max_tokens', async () => {
-    await modelOf(provider.models, 'claude-sonnet-4-5').generate(
-      request('claude-sonnet-4-5', { temperature: 0.5, maxTokens: 256 }),
+    await modelOf(provider.models, 'claude-sonnet-4-6').generate(
+      request('claude-sonnet-4-6', { temperature: 0.5, maxTokens: 256 }),
     );
     const [call] = fake.calls;
     expect(call?.method).toBe('POST');
@@ -66,7 +66,7 @@ describe('Anthropic adapter', () => {
     expect(call?.headers.authorization).toBe(`Bearer ${API_KEY}`);
     expect(call?.headers['anthropic-version']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(call?.body).toEqual({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 256,
       system: 'You are terse.',
       messages: [{ role: 'user', content: 'What is the capital of France and why?' }],
@@ -76,7 +76,7 @@ describe('Anthropic adapter', () => {
   });
 
   it('takes max_tokens from the request, else the model configuration, else 4096', async () => {
-    await modelOf(provider.models, 'claude-sonnet-4-5').generate(request('claude-sonnet-4-5'));
+    await modelOf(provider.models, 'claude-sonnet-4-6').generate(request('claude-sonnet-4-6'));
     await modelOf(provider.models, 'claude-haiku-4-5').generate(request('claude-haiku-4-5'));
     expect(fake.calls.map((call) => (call.body as { max_tokens: number }).max_tokens)).toEqual([
       64_000, 4096,
@@ -99,8 +99,8 @@ describe('Anthropic adapter', () => {
     (fake.options as FakeAnthropicOptions).provisionalOutputTokens = 4;
     fake.enqueue({ type: 'answer', usage: { inputTokens: 40, outputTokens: 11 } });
     const { result, deltas } = await streamed(
-      modelOf(provider.models, 'claude-sonnet-4-5'),
-      request('claude-sonnet-4-5', { maxTokens: 100 }),
+      modelOf(provider.models, 'claude-sonnet-4-6'),
+      request('claude-sonnet-4-6', { maxTokens: 100 }),
     );
     expect(deltas).toHaveLength(3);
     expect(deltas.join('')).toBe('Paris, because history.');
