@@ -11,7 +11,9 @@ describe('the OpenAPI document', () => {
 
   it('committed in openapi/openapi.json is exactly what /docs/json serves (run `npm run openapi` after changing routes)', async () => {
     const served = await (await fetch(`${app.url}/docs/json`)).json();
-    const committed = JSON.parse(readFileSync(new URL('../../openapi/openapi.json', import.meta.url), 'utf8'));
+    const committed = JSON.parse(
+      readFileSync(new URL('../../openapi/openapi.json', import.meta.url), 'utf8'),
+    );
     expect(served).toEqual(committed);
   });
 

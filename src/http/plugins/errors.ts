@@ -142,6 +142,9 @@ function isJsonParseError(error: FastifyError): boolean {
 }
 
 function jsonDetail(error: FastifyError): string {
+  if (/prototype/i.test(error.message)) {
+    return 'The body uses a forbidden key ("__proto__" or "constructor.prototype"): remove it.';
+  }
   if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
     return 'The body is empty but Content-Type says application/json: send a JSON object.';
   }

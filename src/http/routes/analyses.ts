@@ -70,6 +70,10 @@ export async function analysisRoutes(
   typed.post(
     '/v1/analyses',
     {
+      // Every answer to this POST, errors included, depends on Prefer.
+      onRequest: async (_request, reply) => {
+        reply.header('vary', 'Prefer');
+      },
       schema: {
         tags: TAGS,
         summary: 'Start an analysis',
