@@ -172,56 +172,67 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   metrics.register(app);
 
   const auth = new ApiKeyAuth(config.API_KEYS);
-  await app.register(async (v1) => {
-    v1.addHook(
-      'onRequest',
-      auth.hook((request) => request.routeOptions.url === '/v1/analyses/:id/events'),
-    );
-    if (config.RATE_LIMIT_PER_MINUTE) {
-      await v1.register(rateLimit, {
-        max: config.RATE_LIMIT_PER_MINUTE,
-        timeWindow: 60_000,
-        hook: 'preParsing',
-        keyGenerator: (request) => request.owner || request.ip,
-        errorResponseBuilder: (_request, context) =>
-          Object.assign(new Error(`Rate limit of ${context.max} requests per minute reached.`), {
-            statusCode: 429,
-            retryAfterSeconds: Math.ceil(context.ttl / 1000),
-          }),
+  // A worker answers only /healthz, /readyz and /metrics, for probes.
+  if (config.ROLE !== 'worker')
+    await app.register(async (v1) => {
+      v1.addHook(
+        'onRequest',
+        auth.hook((request) => request.routeOptions.url === '/v1/analyses/:id/events'),
+      );
+      if (config.RATE_LIMIT_PER_MINUTE) {
+        await v1.register(rateLimit, {
+          max: config.RATE_LIMIT_PER_MINUTE,
+          timeWindow: 60_000,
+          hook: 'preParsing',
+          keyGenerator: (request) => request.owner || request.ip,
+          errorResponseBuilder: (_request, context) =>
+            Object.assign(new Error(`Rate limit of ${context.max} requests per minute reached.`), {
+              statusCode: 429,
+              retryAfterSeconds: Math.ceil(context.ttl / 1000),
+            }),
+        });
+      }
+      v1.setErrorHandler(
+        (error: Error & { statusCode?: number; retryAfterSeconds?: number }, request, reply) => {
+          if (error.statusCode === 429 && error.retryAfterSeconds !== undefined) {
+            return sendProblem(
+              request,
+              reply,
+              'rateLimited',
+              `${error.message} Retry after ${error.retryAfterSeconds} s.`,
+              {
+                headers: { 'retry-after': String(error.retryAfterSeconds) },
+              },
+            );
+          }
+          throw error;
+        },
+      );
+      await v1.register(analysisRoutes, { service });
+      await v1.register(analysisEventRoutes, {
+        store,
+        tokens,
+        heartbeatMs: options.heartbeatMs ?? 15_000,
+        retryMs: 3_000,
+        maxBufferedBytes: 8 * 1024 * 1024,
+        open: openStreams,
       });
-    }
-    v1.setErrorHandler(
-      (error: Error & { statusCode?: number; retryAfterSeconds?: number }, request, reply) => {
-        if (error.statusCode === 429 && error.retryAfterSeconds !== undefined) {
-          return sendProblem(
-            request,
-            reply,
-            'rateLimited',
-            `${error.message} Retry after ${error.retryAfterSeconds} s.`,
-            {
-              headers: { 'retry-after': String(error.retryAfterSeconds) },
-            },
-          );
-        }
-        throw error;
-      },
-    );
-    await v1.register(analysisRoutes, { service });
-    await v1.register(analysisEventRoutes, {
-      store,
-      tokens,
-      heartbeatMs: options.heartbeatMs ?? 15_000,
-      retryMs: 3_000,
-      maxBufferedBytes: 8 * 1024 * 1024,
-      open: openStreams,
+      await v1.register(patternRoutes, { catalog });
+      await v1.register(modelRoutes, { registry, health: caller });
     });
-    await v1.register(patternRoutes, { catalog });
-    await v1.register(modelRoutes, { registry, health: caller });
-  });
 
+  // While closing, every answer closes its connection, so server.close() never waits on keep-alive.
+  let closing = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('preClose', async () => {
+    closing = true;
     await engine.shutdown(config.SHUTDOWN_GRACE_MS);
     for (const close of [...openStreams]) close();
+    app.server.closeIdleConnections();
+    // A request still in flight gets a moment to finish; then nothing holds the close.
+    setTimeout(() => app.server.closeAllConnections(), 2_000).unref();
   });
   app.addHook('onClose', async () => {
     await engine.close();

@@ -1,8 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { AnalysisExecutor } from './analyses/executor.js';
 import { type JobQueue, LocalQueue } from './analyses/queue.js';
+import { bullLockKey, RedisQueue } from './analyses/redis-queue.js';
 import { AnalysisService } from './analyses/service.js';
 import { MemoryStore } from './analyses/store/memory-store.js';
+import { RedisConnections } from './analyses/store/redis-connections.js';
+import { RedisPatternStore } from './analyses/store/redis-patterns.js';
+import { RedisStore } from './analyses/store/redis-store.js';
 import type { AnalysisStore } from './analyses/store/store.js';
 import { StreamTokens } from './analyses/stream-tokens.js';
 import type { Config } from './config/index.js';
@@ -43,14 +47,35 @@ export async function createEngine(
   logger: FastifyBaseLogger,
   options: EngineOptions = {},
 ): Promise<Engine> {
+  const redisPrefix = config.REDIS_PREFIX;
+  const redis = config.STORE === 'redis' ? new RedisConnections(config.REDIS_URL, logger) : undefined;
   const registry = new ModelRegistry(config.providers, options.providerFactories ?? PROVIDER_FACTORIES);
   const metrics = new Metrics();
-  const caller = createModelCaller(registry, logger, metrics, options.caller);
+  const caller = createModelCaller(registry, logger, metrics, {
+    // With Redis, every worker shares one requests-per-minute budget per provider.
+    sharedReservoir: redis ? (provider) => redis.reservoir(provider) : undefined,
+    ...options.caller,
+  });
   const tokens = new StreamTokens(config.STREAM_TOKEN_SECRET);
   const store =
     options.store ??
-    new MemoryStore({ ttlSeconds: config.ANALYSIS_TTL_SECONDS, maxRetained: config.MAX_RETAINED_ANALYSES });
-  const catalog = new PatternCatalog(options.patterns ?? []);
+    (redis
+      ? new RedisStore({
+          redis: redis.commands,
+          subscriber: redis.subscriber,
+          ttlSeconds: config.ANALYSIS_TTL_SECONDS,
+          maxRetained: config.MAX_RETAINED_ANALYSES,
+          lockKey: (id) => bullLockKey(redisPrefix, id),
+          prefix: redisPrefix,
+        })
+      : new MemoryStore({
+          ttlSeconds: config.ANALYSIS_TTL_SECONDS,
+          maxRetained: config.MAX_RETAINED_ANALYSES,
+        }));
+  const catalog = new PatternCatalog(
+    options.patterns ?? [],
+    redis ? new RedisPatternStore(redis.commands) : undefined,
+  );
   const executor = new AnalysisExecutor({
     store,
     registry,
@@ -59,7 +84,23 @@ export async function createEngine(
     ttlSeconds: config.ANALYSIS_TTL_SECONDS,
     onFinished: (status) => metrics.analysisFinished(status),
   });
-  const queue = new LocalQueue(executor, store, config.JOB_CONCURRENCY, config.QUEUE_MAX, logger);
+  const queue: JobQueue = redis
+    ? new RedisQueue({
+        prefix: redisPrefix,
+        redis: redis.commands,
+        connection: () => redis.blocking(),
+        subscriber: redis.subscriber,
+        executor,
+        store,
+        logger,
+        queueMax: config.QUEUE_MAX,
+        work: config.ROLE !== 'api',
+        concurrency: config.JOB_CONCURRENCY,
+        lockDurationMs: config.WORKER_LOCK_MS,
+        stalledIntervalMs: config.WORKER_STALLED_CHECK_MS,
+        maxStalledCount: config.WORKER_MAX_STALLS,
+      })
+    : new LocalQueue(executor, store, config.JOB_CONCURRENCY, config.QUEUE_MAX, logger);
   const service = new AnalysisService({
     store,
     registry,
@@ -90,6 +131,7 @@ export async function createEngine(
       clearInterval(probe);
       await caller.close();
       await store.close();
+      await redis?.close();
     },
   };
 }

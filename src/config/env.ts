@@ -30,7 +30,18 @@ export const envSchema = z.object({
   ANTHROPIC_MODELS: optionalString.transform((value) => (value ? commaList.parse(value) : undefined)),
   MODELS_FILE: optionalString,
   STORE: z.enum(['memory', 'redis']).default('memory'),
-  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  /** Key prefix in Redis: deployments sharing one Redis use different prefixes. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('chorus'),
+  /** A worker's lock on an analysis lasts this long without renewal (Redis mode). */
+  WORKER_LOCK_MS: integer(1_000, 600_000).default(10_000),
+  /** How often workers look for analyses whose worker died (Redis mode). */
+  WORKER_STALLED_CHECK_MS: integer(500, 600_000).default(5_000),
+  /** Times an analysis may lose its worker before it fails with worker_lost. */
+  WORKER_MAX_STALLS: integer(0, 100).default(2),
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   JOB_CONCURRENCY: integer(1, 10_000).default(32),
   QUEUE_MAX: integer(0, 1_000_000).default(1000),

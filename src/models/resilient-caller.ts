@@ -132,7 +132,8 @@ export class ResilientModelCaller implements ModelCaller, ModelHealth {
     let joined = this.inFlight.get(sharedKey);
     if (joined) {
       joined.hooks.add(call.hooks);
-      call.hooks.onAttempt(joined.attempt);
+      // Joining a call under way: this caller sees its current attempt start (later ones as they come).
+      if (joined.attempt >= 1) call.hooks.onAttempt(joined.attempt);
     } else {
       joined = { attempt: 0, hooks: new Set([call.hooks]) };
     }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, simModel, simProvider, startApp, type TestApp } from '../support/app.js';
+import { json, STORES, simModel, simProvider, startApp, type TestApp } from '../support/app.js';
 import { type ReceivedEvent, readStream, TERMINAL } from '../support/sse.js';
 
 async function create(app: TestApp, body: Record<string, unknown>, headers: Record<string, string> = {}) {
@@ -26,10 +26,11 @@ function expectWellFormed(events: ReceivedEvent[], analysisId: string) {
   expect(progress).toEqual([...progress].sort((a, b) => a - b));
 }
 
-describe('the event stream, over a real socket', () => {
+describe.each(STORES)('the event stream, over a real socket ($name store)', ({ env }) => {
   let app: TestApp;
   beforeAll(async () => {
     app = await startApp({
+      env,
       heartbeatMs: 20,
       providers: [
         simProvider([
@@ -149,9 +150,10 @@ describe('the event stream, over a real socket', () => {
   });
 });
 
-describe('heartbeats', () => {
+describe.each(STORES)('heartbeats ($name store)', ({ env }) => {
   it('writes a ": ping" comment while an analysis is quiet', async () => {
     const app = await startApp({
+      env,
       heartbeatMs: 10,
       providers: [simProvider([simModel('slow', { latencyMs: 60_000 })])],
     });

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { type AppOptions, buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config/index.js';
@@ -34,13 +36,53 @@ export interface StartOptions extends Partial<Omit<AppOptions, 'config'>> {
 
 /** Builds the app as the server does and listens on a real socket (127.0.0.1, a free port). */
 export async function startApp(options: StartOptions = {}): Promise<TestApp> {
-  const base = loadConfig({ LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: '0', ...options.env });
+  // Each Redis-backed app gets its own key prefix, so test files never share a queue.
+  const prefix = `test-${randomBytes(6).toString('hex')}`;
+  const base = loadConfig({
+    LOG_LEVEL: 'silent',
+    SHUTDOWN_GRACE_MS: '0',
+    REDIS_PREFIX: prefix,
+    ...options.env,
+  });
   const config: Config = { ...base, providers: options.providers ?? [FAST_SIM] };
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const app = await buildApp({ ...options, config, logger });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}`, config, close: () => app.close() };
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    config,
+    close: async () => {
+      await app.close();
+      if (config.STORE === 'redis') await deleteKeys(config.REDIS_URL, `${config.REDIS_PREFIX}:*`);
+    },
+  };
+}
+
+/** Removes a test's keys from Redis. */
+export async function deleteKeys(url: string, pattern: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The stores the core scenarios run against. */
+export const STORES = [
+  { name: 'memory', env: { STORE: 'memory' } },
+  { name: 'redis', env: { STORE: 'redis' } },
+] as const;
+
+export function storeEnv(name: string): Record<string, string> {
+  return { STORE: name };
 }
 
 export async function json<T = Record<string, unknown>>(response: Response): Promise<T> {

@@ -174,6 +174,8 @@ export class MemoryStore implements AnalysisStore {
       const live = this.retained.length - this.retainedHead;
       const gone = !this.entries.has(entry.record.id) || this.entries.get(entry.record.id) !== entry;
       if (!gone && live <= this.options.maxRetained && (entry.retainedAt ?? now) > oldestAllowed) break;
+      // Clear the slot so an expired analysis is collectable at once, not at the next compaction.
+      (this.retained as Array<Entry | undefined>)[this.retainedHead] = undefined;
       this.retainedHead++;
       if (!gone) this.remove(entry);
     }

@@ -1,0 +1,253 @@
+/**
+ * Load: closed loops of `standard` analyses (3 models) against a 500 ms
+ * upstream whose answers are 8 chunks (5 ms apart) of about 400 characters.
+ * Workers start spread over a short ramp; measurement begins after a warm-up
+ * of at least one generation (as many analyses answered as are kept in
+ * flight, within a time cap), so the window sees a steady state.
+ *
+ * Latency under load keeps 100 analyses in flight and reports, per analysis
+ * started in the window, the end-to-end time minus its critical path (the sum
+ * of each stage's slowest call, timed at the upstream).
+ *
+ * Capacity keeps 1,000 in flight and measures, over the window, model calls
+ * per second (calls the upstream completed) and the service process's CPU per
+ * model call (/proc utime+stime). The baseline is a bare script making the
+ * same streamed calls with the `openai` client, keeping as many calls in
+ * flight as Chorus keeps analyses (1,000; Chorus then has at least that many
+ * calls in flight, up to 3 per analysis), measured the same way over a window
+ * of the same length. At that concurrency both are bound by CPU, not by the
+ * upstream's latency.
+ */
+import { type Child, processCpuMs, startHelper } from '../lib/processes.js';
+import { round, summarize } from '../lib/stats.js';
+import {
+  type BenchContext,
+  configureUpstream,
+  criticalPathMs,
+  MODEL_IDS,
+  markMeasurement,
+  type ScenarioResult,
+  sleep,
+  startClosedLoop,
+  startScenarioService,
+  taggedPrompt,
+  upstreamStats,
+  upstreamTimings,
+  waitUntil,
+  writeModelsFile,
+} from './common.js';
+
+const UPSTREAM = { latencyMs: 500, chunks: 8, chunkDelayMs: 5, textChars: 400 };
+/** Quick runs (CI: does it still work?) wait 200 ms upstream, so warm-up and drain stay short. */
+const upstreamFor = (context: BenchContext) => ({ ...UPSTREAM, latencyMs: context.quick ? 200 : 500 });
+
+/** Provider and job limits well above the load, so neither is the bottleneck. */
+function loadServiceEnv(context: BenchContext): Record<string, string> {
+  return {
+    MODELS_FILE: writeModelsFile(context, 'load', 10_000),
+    JOB_CONCURRENCY: '1000',
+    QUEUE_MAX: '1000',
+    MAX_RETAINED_ANALYSES: '10000',
+  };
+}
+
+const standardBody = (tag: string) => ({ prompt: taggedPrompt(tag), models: MODEL_IDS.slice(0, 3) });
+
+export async function latencyUnderLoad(context: BenchContext): Promise<ScenarioResult> {
+  const inFlight = context.quick ? 20 : 100;
+  const measureMs = context.quick ? 1_500 : 12_000;
+  await configureUpstream(context, { ...upstreamFor(context), recordTimings: true });
+  const service = await startScenarioService(context, 'latencyUnderLoad', loadServiceEnv(context));
+  try {
+    await upstreamTimings(context);
+    const loop = startClosedLoop({
+      inFlight,
+      rampMs: context.quick ? 300 : 1_000,
+      maxDurationMs: 60_000,
+      maxAnalyses: 50_000,
+      tagPrefix: `${context.runId}-lul`,
+      serviceUrl: service.url,
+      body: standardBody,
+    });
+    await waitUntil(
+      () => loop.completed >= inFlight,
+      context.quick ? 500 : 2_000,
+      context.quick ? 3_000 : 15_000,
+    );
+    markMeasurement(context, 'latencyUnderLoad', service);
+    const measureFrom = performance.now();
+    await sleep(measureMs);
+    const measureTo = performance.now();
+    loop.stop();
+    const samples = await loop.done;
+    const timings = await upstreamTimings(context);
+    const measured = samples.filter(
+      (sample) => sample.startedAt >= measureFrom && sample.startedAt < measureTo,
+    );
+    const added: number[] = [];
+    let unmatched = 0;
+    for (const sample of measured) {
+      const critical = criticalPathMs(timings[sample.tag] ?? [], [3, 3, 1]);
+      if (!sample.outcome.ok || critical === undefined) unmatched++;
+      else added.push(sample.outcome.ms - critical);
+    }
+    const failed = samples.filter((sample) => !sample.outcome.ok);
+    const addedSummary = summarize(added);
+    const p99AddedMs = addedSummary.p99;
+    return {
+      figures: {
+        inFlight,
+        analyses: samples.length,
+        measured: added.length,
+        failed: failed.length,
+        ...(failed[0] ? { firstFailure: failed[0].outcome.detail } : {}),
+        unmatched,
+        p99AddedMs,
+        addedMs: addedSummary,
+        endToEndMs: summarize(
+          measured.filter((sample) => sample.outcome.ok).map((sample) => sample.outcome.ms),
+        ),
+      },
+      checks: {
+        p99AddedMs: {
+          met: failed.length === 0 && added.length > 0 && p99AddedMs <= 100,
+          target: 'p99 added latency over the critical path ≤ 100 ms (and no failure)',
+        },
+      },
+    };
+  } finally {
+    await service.stop();
+  }
+}
+
+interface WindowResult {
+  seconds: number;
+  calls: number;
+  cpuMs: number;
+  meanInFlight: number;
+}
+
+/** Measures `measureMs` of upstream calls completed and the process's CPU. */
+async function measureWindow(context: BenchContext, pid: number, measureMs: number): Promise<WindowResult> {
+  const before = await upstreamStats(context);
+  const cpuBefore = processCpuMs(pid);
+  const started = performance.now();
+  const inFlight: number[] = [];
+  while (performance.now() - started < measureMs) {
+    await sleep(Math.min(500, measureMs - (performance.now() - started)));
+    inFlight.push((await upstreamStats(context)).inFlight);
+  }
+  const after = await upstreamStats(context);
+  const cpuAfter = processCpuMs(pid);
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    seconds,
+    calls: after.completed - before.completed,
+    cpuMs: cpuAfter - cpuBefore,
+    meanInFlight: inFlight.reduce((sum, value) => sum + value, 0) / Math.max(1, inFlight.length),
+  };
+}
+
+export async function capacity(context: BenchContext): Promise<ScenarioResult> {
+  const inFlight = context.quick ? 100 : 1000;
+  const measureMs = context.quick ? 1_500 : 10_000;
+  await configureUpstream(context, { ...upstreamFor(context), recordTimings: false });
+
+  // Chorus (the baseline's process starts meanwhile, and idles until Chorus is done).
+  const starting = startHelper('bare-client.ts', { env: { UPSTREAM_URL: context.upstreamUrl, MODEL: 'm1' } });
+  let client: Child | undefined;
+  const service = await startScenarioService(context, 'capacity', loadServiceEnv(context));
+  let chorus: WindowResult;
+  let samples: Awaited<ReturnType<typeof startClosedLoop>>['samples'];
+  let warmupSeconds: number;
+  try {
+    const began = performance.now();
+    const loop = startClosedLoop({
+      inFlight,
+      rampMs: context.quick ? 300 : 2_000,
+      maxDurationMs: 120_000,
+      maxAnalyses: 500_000,
+      tagPrefix: `${context.runId}-cap`,
+      serviceUrl: service.url,
+      body: standardBody,
+    });
+    try {
+      // Quick runs only wait for the first analyses to come back.
+      await waitUntil(
+        () => loop.completed >= (context.quick ? 1 : inFlight),
+        context.quick ? 0 : 3_000,
+        15_000,
+      );
+      client = await starting; // started alongside the warm-up, ready before the window opens
+      warmupSeconds = (performance.now() - began) / 1000;
+      markMeasurement(context, 'capacity', service);
+      chorus = await measureWindow(context, service.pid, measureMs);
+    } finally {
+      loop.stop();
+    }
+    samples = await loop.done;
+  } catch (error) {
+    await (client ?? (await starting.catch(() => undefined)))?.stop();
+    throw error;
+  } finally {
+    await service.stop();
+  }
+  client ??= await starting;
+  const succeeded = samples.filter((sample) => sample.outcome.ok).length;
+  const firstFailure = samples.find((sample) => !sample.outcome.ok)?.outcome.detail;
+
+  // The bare client, with as many calls in flight as Chorus has analyses.
+  const concurrency = inFlight;
+  let bare: WindowResult;
+  let bareCounts: { succeeded: number; failed: number; firstError?: string };
+  try {
+    await client.rpc.call('start', { concurrency });
+    await sleep(context.quick ? 500 : 3_000);
+    bare = await measureWindow(context, client.pid, measureMs);
+    bareCounts = await client.rpc.call('stop', {}, 60_000);
+  } finally {
+    await client.stop();
+  }
+
+  const modelCallsPerSecond = round(chorus.calls / chorus.seconds, 1);
+  const baselineCallsPerSecond = round(bare.calls / bare.seconds, 1);
+  const cpuMsPerModelCall = round(chorus.cpuMs / Math.max(1, chorus.calls), 4);
+  const baselineCpuMsPerCall = round(bare.cpuMs / Math.max(1, bare.calls), 4);
+  return {
+    figures: {
+      inFlight,
+      total: samples.length,
+      succeeded,
+      ...(firstFailure ? { firstFailure } : {}),
+      modelCallsPerSecond,
+      baselineCallsPerSecond,
+      cpuMsPerModelCall,
+      baselineCpuMsPerCall,
+      callsRatio: round(modelCallsPerSecond / baselineCallsPerSecond, 4),
+      cpuRatio: round(cpuMsPerModelCall / baselineCpuMsPerCall, 4),
+      warmupSeconds: round(warmupSeconds, 1),
+      windowSeconds: round(chorus.seconds, 2),
+      serviceCoresBusy: round(chorus.cpuMs / 1000 / chorus.seconds, 2),
+      baselineCoresBusy: round(bare.cpuMs / 1000 / bare.seconds, 2),
+      meanUpstreamCallsInFlight: round(chorus.meanInFlight, 1),
+      baselineConcurrency: concurrency,
+      baselineMeanUpstreamCallsInFlight: round(bare.meanInFlight, 1),
+      baselineCalls: bareCounts,
+      analysisMs: summarize(samples.filter((sample) => sample.outcome.ok).map((sample) => sample.outcome.ms)),
+    },
+    checks: {
+      allSucceeded: {
+        met: samples.length > 0 && succeeded === samples.length,
+        target: 'every analysis succeeds',
+      },
+      cpu: {
+        met: cpuMsPerModelCall <= 1.5 * baselineCpuMsPerCall,
+        target: 'service CPU per model call ≤ 1.5 × the bare client’s',
+      },
+      throughput: {
+        met: modelCallsPerSecond >= 0.6 * baselineCallsPerSecond,
+        target: 'model calls per second ≥ 0.6 × the bare client’s',
+      },
+    },
+  };
+}

@@ -1,0 +1,306 @@
+import type { Redis, Result } from 'ioredis';
+import {
+  type AnalysisEventPayload,
+  type AnalysisEventType,
+  type AnalysisJob,
+  type AnalysisRecord,
+  type StoredEvent,
+  TERMINAL_EVENTS,
+} from '../../domain/analysis.js';
+import { buildEvent } from '../events.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { APPEND, SAVE } from './redis-scripts.js';
+import type {
+  AnalysisStore,
+  EventListener,
+  IdempotencyReservation,
+  ListPage,
+  ListQuery,
+  StoredAnalysis,
+  WriteOptions,
+} from './store.js';
+
+export interface RedisStoreOptions {
+  /** Commands. */
+  redis: Redis;
+  /** A second connection in subscriber mode: one per process, for all its event-stream readers. */
+  subscriber: Redis;
+  ttlSeconds: number;
+  maxRetained: number;
+  /** BullMQ's key of a job's lock, checked on every write by a worker. */
+  lockKey: (id: string) => string;
+  prefix?: string;
+  idempotencyTtlSeconds?: number;
+}
+
+const FRAME_HEAD = /^id: (\d+)\nevent: ([a-z.]+)\n/;
+
+function parseFrame(frame: string): StoredEvent | undefined {
+  const match = FRAME_HEAD.exec(frame);
+  if (!match) return undefined;
+  return { id: Number(match[1]), type: match[2] as AnalysisEventType, frame };
+}
+
+interface Channel {
+  listeners: Set<EventListener>;
+  /** The last event id delivered, to fill a gap (a lost message) from the stream. */
+  last: number;
+  ready: Promise<unknown>;
+}
+
+/**
+ * Analyses in Redis: a hash per analysis (record, job, owner, event counter),
+ * its event log as a Stream with ids `0-<n>` that expires with the record, an
+ * owner index for listing, idempotency keys and custom patterns. Live events
+ * reach this process's subscribers through one subscriber connection.
+ */
+export class RedisStore implements AnalysisStore {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly channels = new Map<string, Channel>();
+
+  constructor(private readonly options: RedisStoreOptions) {
+    this.redis = options.redis;
+    this.prefix = options.prefix ?? 'chorus';
+    this.redis.defineCommand('chorusAppend', { numberOfKeys: 4, lua: APPEND });
+    this.redis.defineCommand('chorusSave', { numberOfKeys: 2, lua: SAVE });
+    options.subscriber.on('message', (channel: string, frame: string) => this.onMessage(channel, frame));
+    // After a reconnect, catch up on whatever was published while the connection was down.
+    options.subscriber.on('ready', () => {
+      for (const [channel, state] of this.channels) void this.catchUp(channel, state);
+    });
+  }
+
+  private key(kind: string, id: string): string {
+    return `${this.prefix}:{${id}}:${kind}`;
+  }
+
+  private channel(id: string): string {
+    return `${this.prefix}:events:${id}`;
+  }
+
+  async insert(record: AnalysisRecord, job: AnalysisJob): Promise<void> {
+    const sequence = await this.redis.incr(`${this.prefix}:sequence`);
+    await this.redis
+      .multi()
+      .hset(this.key('a', record.id), {
+        id: record.id,
+        owner: job.owner,
+        record: JSON.stringify(record),
+        job: JSON.stringify(job),
+        seq: 0,
+        closed: '0',
+      })
+      .zadd(`${this.prefix}:owner:${job.owner}`, sequence, record.id)
+      .exec();
+  }
+
+  async get(id: string): Promise<StoredAnalysis | undefined> {
+    const [record, job] = await this.redis.hmget(this.key('a', id), 'record', 'job');
+    if (!record || !job) return undefined;
+    return { record: JSON.parse(record) as AnalysisRecord, job: JSON.parse(job) as AnalysisJob };
+  }
+
+  async save(record: AnalysisRecord, options: WriteOptions = {}): Promise<boolean> {
+    const written = await this.redis.chorusSave(
+      this.key('a', record.id),
+      options.lockToken ? this.options.lockKey(record.id) : this.key('lock', record.id),
+      JSON.stringify(record),
+      options.lockToken ?? '',
+    );
+    return written === 1;
+  }
+
+  async list(owner: string, query: ListQuery): Promise<ListPage> {
+    const index = `${this.prefix}:owner:${owner}`;
+    let max = query.cursor === undefined ? '+inf' : `(${decodeCursor(query.cursor) ?? 0}`;
+    const data: AnalysisRecord[] = [];
+    let lastSequence: number | undefined;
+    const batch = Math.max(query.limit + 1, 50);
+    for (;;) {
+      const page = await this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch);
+      if (page.length === 0) return { data, nextCursor: null };
+      const ids = page.filter((_, position) => position % 2 === 0);
+      const records = await this.redis
+        .pipeline(ids.map((id) => ['hget', this.key('a', id), 'record']))
+        .exec();
+      const gone: string[] = [];
+      for (let position = 0; position < ids.length; position++) {
+        const json = records?.[position]?.[1] as string | null;
+        const sequence = Number(page[position * 2 + 1]);
+        if (!json) {
+          gone.push(ids[position]!);
+          continue;
+        }
+        const record = JSON.parse(json) as AnalysisRecord;
+        if (query.status !== undefined && record.status !== query.status) {
+          lastSequence = sequence;
+          continue;
+        }
+        if (data.length === query.limit) return { data, nextCursor: encodeCursor(lastSequence!) };
+        data.push(record);
+        lastSequence = sequence;
+      }
+      if (gone.length > 0) await this.redis.zrem(index, ...gone);
+      if (ids.length < batch) return { data, nextCursor: null };
+      max = `(${page[page.length - 1]}`;
+    }
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const owner = await this.redis.hget(this.key('a', id), 'owner');
+    if (owner === null) return false;
+    await this.redis
+      .multi()
+      .del(this.key('a', id), this.key('e', id))
+      .zrem(`${this.prefix}:owner:${owner}`, id)
+      .zrem(`${this.prefix}:finished`, id)
+      .exec();
+    return true;
+  }
+
+  async append(
+    id: string,
+    event: AnalysisEventPayload,
+    options: WriteOptions = {},
+  ): Promise<StoredEvent | undefined> {
+    // The data line is built here; the script adds `id:` and `event:` around it.
+    const probe = buildEvent(id, 0, event, new Date().toISOString());
+    const dataLine = probe.frame.slice(probe.frame.indexOf('\ndata: ') + 7, -2);
+    const terminal = TERMINAL_EVENTS.has(event.type);
+    const eventId = await this.redis.chorusAppend(
+      this.key('a', id),
+      this.key('e', id),
+      options.lockToken ? this.options.lockKey(id) : this.key('lock', id),
+      `${this.prefix}:finished`,
+      event.type,
+      dataLine,
+      terminal ? '1' : '0',
+      options.lockToken ?? '',
+      options.record ? JSON.stringify(options.record) : '',
+      this.channel(id),
+      String(this.options.ttlSeconds),
+      String(Date.now()),
+    );
+    if (eventId === null || eventId === undefined) return undefined;
+    const n = Number(eventId);
+    return { id: n, type: event.type, frame: `id: ${n}\nevent: ${event.type}\ndata: ${dataLine}\n\n` };
+  }
+
+  async readEvents(id: string, afterId: number): Promise<StoredEvent[]> {
+    const entries = await this.redis.xrange(this.key('e', id), `(0-${afterId}`, '+');
+    const events: StoredEvent[] = [];
+    for (const [, fields] of entries) {
+      const frame = fields[1];
+      const event = frame ? parseFrame(frame) : undefined;
+      if (event) events.push(event);
+    }
+    return events;
+  }
+
+  async subscribe(id: string, listener: EventListener): Promise<() => void> {
+    const channel = this.channel(id);
+    let state = this.channels.get(channel);
+    if (!state) {
+      state = { listeners: new Set(), last: 0, ready: this.options.subscriber.subscribe(channel) };
+      this.channels.set(channel, state);
+    }
+    state.listeners.add(listener);
+    await state.ready;
+    const current = state;
+    return () => {
+      current.listeners.delete(listener);
+      if (current.listeners.size === 0 && this.channels.get(channel) === current) {
+        this.channels.delete(channel);
+        void this.options.subscriber.unsubscribe(channel).catch(() => {});
+      }
+    };
+  }
+
+  private onMessage(channel: string, frame: string): void {
+    const state = this.channels.get(channel);
+    const event = parseFrame(frame);
+    if (!state || !event) return;
+    if (state.last > 0 && event.id > state.last + 1) {
+      void this.catchUp(channel, state).then(() => this.deliver(state, event));
+      return;
+    }
+    this.deliver(state, event);
+  }
+
+  private deliver(state: Channel, event: StoredEvent): void {
+    if (event.id <= state.last) return;
+    state.last = event.id;
+    for (const listener of state.listeners) listener(event);
+  }
+
+  private async catchUp(channel: string, state: Channel): Promise<void> {
+    if (state.last === 0) return;
+    const id = channel.slice(`${this.prefix}:events:`.length);
+    for (const event of await this.readEvents(id, state.last)) this.deliver(state, event);
+  }
+
+  /** Keeps at most `maxRetained` finished analyses (expiry by age is Redis's own TTL). */
+  retain(): void {
+    const finished = `${this.prefix}:finished`;
+    void (async () => {
+      const excess = (await this.redis.zcard(finished)) - this.options.maxRetained;
+      if (excess <= 0) return;
+      const oldest = await this.redis.zrange(finished, 0, excess - 1);
+      for (const id of oldest) await this.delete(id);
+      await this.redis.zrem(finished, ...oldest);
+    })().catch(() => {});
+  }
+
+  private idempotencyKey(owner: string, key: string): string {
+    return `${this.prefix}:idempotency:${owner}:${Buffer.from(key).toString('base64url')}`;
+  }
+
+  async reserveIdempotencyKey(
+    owner: string,
+    key: string,
+    fingerprint: string,
+  ): Promise<IdempotencyReservation> {
+    const name = this.idempotencyKey(owner, key);
+    const ttl = this.options.idempotencyTtlSeconds ?? 86_400;
+    const set = await this.redis.set(name, JSON.stringify({ fingerprint }), 'EX', ttl, 'NX');
+    if (set === 'OK') return { state: 'new' };
+    const value = await this.redis.get(name);
+    if (!value) return this.reserveIdempotencyKey(owner, key, fingerprint);
+    const parsed = JSON.parse(value) as { fingerprint: string; analysisId?: string };
+    return parsed.analysisId === undefined
+      ? { state: 'pending', fingerprint: parsed.fingerprint }
+      : { state: 'done', fingerprint: parsed.fingerprint, analysisId: parsed.analysisId };
+  }
+
+  async completeIdempotencyKey(owner: string, key: string, analysisId: string): Promise<void> {
+    const name = this.idempotencyKey(owner, key);
+    const value = await this.redis.get(name);
+    if (!value) return;
+    const parsed = JSON.parse(value) as { fingerprint: string };
+    await this.redis.set(name, JSON.stringify({ ...parsed, analysisId }), 'KEEPTTL', 'XX');
+  }
+
+  async releaseIdempotencyKey(owner: string, key: string): Promise<void> {
+    await this.redis.del(this.idempotencyKey(owner, key));
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.channels.clear();
+  }
+}
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    chorusAppend(...args: string[]): Result<number | null, Context>;
+    chorusSave(...args: string[]): Result<number, Context>;
+  }
+}
