@@ -8,7 +8,10 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 
 export async function openApiDocument(): Promise<string> {
-  const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent' }), logger: pino({ level: 'silent' }) });
+  const app = await buildApp({
+    config: loadConfig({ LOG_LEVEL: 'silent' }),
+    logger: pino({ level: 'silent' }),
+  });
   await app.ready();
   const document = `${JSON.stringify(app.swagger(), null, 2)}\n`;
   await app.close();

@@ -66,7 +66,11 @@ afterAll(async () => {
 
 describe('scale-out on Redis: two API processes, two workers', () => {
   it('streams from another instance, survives kill -9 of a worker, and loses no event', async () => {
-    const [api1, api2, worker1] = await Promise.all([startProcess('api'), startProcess('api'), startProcess('worker')]);
+    const [api1, api2, worker1] = await Promise.all([
+      startProcess('api'),
+      startProcess('api'),
+      startProcess('worker'),
+    ]);
     await startProcess('worker');
     const ids: string[] = [];
     for (let index = 0; index < 6; index++) {
@@ -79,10 +83,14 @@ describe('scale-out on Redis: two API processes, two workers', () => {
       ids.push(((await answer.json()) as { id: string }).id);
     }
     // Once the analyses are under way, one worker dies without a word.
-    await readStream(`${api2.url}/v1/analyses/${ids[0]}/events`, { until: (event) => event.event === 'model.started' });
+    await readStream(`${api2.url}/v1/analyses/${ids[0]}/events`, {
+      until: (event) => event.event === 'model.started',
+    });
     worker1.child.kill('SIGKILL');
 
-    const streams = await Promise.all(ids.map((id) => readStream(`${api2.url}/v1/analyses/${id}/events?deltas=false`)));
+    const streams = await Promise.all(
+      ids.map((id) => readStream(`${api2.url}/v1/analyses/${id}/events?deltas=false`)),
+    );
     for (const [position, stream] of streams.entries()) {
       const events = stream.events;
       expect(events.at(-1)!.event).toBe('analysis.completed');
@@ -93,7 +101,9 @@ describe('scale-out on Redis: two API processes, two workers', () => {
       expect(replay.events.map((event) => event.id)).toEqual(replay.events.map((_, index) => index + 1));
       expect(replay.events.at(-1)!.event).toBe('analysis.completed');
     }
-    const resumed = streams.filter((stream) => stream.events.some((event) => event.event === 'analysis.resumed'));
+    const resumed = streams.filter((stream) =>
+      stream.events.some((event) => event.event === 'analysis.resumed'),
+    );
     expect(resumed.length).toBeGreaterThan(0);
   }, 90_000);
 
@@ -109,8 +119,12 @@ describe('scale-out on Redis: two API processes, two workers', () => {
       });
       ids.push(((await answer.json()) as { id: string }).id);
     }
-    await readStream(`${api.url}/v1/analyses/${ids[0]}/events`, { until: (event) => event.event === 'model.started' });
-    const stopped = [api.child, worker.child].map((child) => new Promise((resolve) => child.once('exit', resolve)));
+    await readStream(`${api.url}/v1/analyses/${ids[0]}/events`, {
+      until: (event) => event.event === 'model.started',
+    });
+    const stopped = [api.child, worker.child].map(
+      (child) => new Promise((resolve) => child.once('exit', resolve)),
+    );
     api.child.kill('SIGTERM');
     worker.child.kill('SIGTERM');
     await Promise.all(stopped);
