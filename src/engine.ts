@@ -74,7 +74,7 @@ export async function createEngine(
         }));
   const catalog = new PatternCatalog(
     options.patterns ?? [],
-    redis ? new RedisPatternStore(redis.commands) : undefined,
+    redis ? new RedisPatternStore(redis.commands, redisPrefix) : undefined,
   );
   const executor = new AnalysisExecutor({
     store,

@@ -111,9 +111,11 @@ export async function analysisRoutes(
       if (!submitted.created) reply.header('idempotent-replayed', 'true');
       if (wait !== undefined && wait > 0) {
         const ended = await service.waitForEnd(record.id, wait * 1000, clientGone(reply));
-        if (ended) {
+        // Read the record again: with a shared store the copy in hand is the one accepted.
+        const final = ended ? await service.get(request.owner, record.id) : undefined;
+        if (final) {
           reply.header('preference-applied', `wait=${wait}`);
-          return reply.code(200).send(record);
+          return reply.code(200).send(final);
         }
       }
       // The answer describes the analysis as accepted, even if it has started since.
