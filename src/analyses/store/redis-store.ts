@@ -7,7 +7,7 @@ import {
   type StoredEvent,
   TERMINAL_EVENTS,
 } from '../../domain/analysis.js';
-import { buildEvent } from '../events.js';
+import { eventDataLine, eventFrame } from '../events.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { APPEND, SAVE } from './redis-scripts.js';
 import type {
@@ -165,8 +165,7 @@ export class RedisStore implements AnalysisStore {
     options: WriteOptions = {},
   ): Promise<StoredEvent | undefined> {
     // The data line is built here; the script adds `id:` and `event:` around it.
-    const probe = buildEvent(id, 0, event, new Date().toISOString());
-    const dataLine = probe.frame.slice(probe.frame.indexOf('\ndata: ') + 7, -2);
+    const dataLine = eventDataLine(id, event, new Date().toISOString());
     const terminal = TERMINAL_EVENTS.has(event.type);
     const eventId = await this.redis.chorusAppend(
       this.key('a', id),
@@ -184,7 +183,7 @@ export class RedisStore implements AnalysisStore {
     );
     if (eventId === null || eventId === undefined) return undefined;
     const n = Number(eventId);
-    return { id: n, type: event.type, frame: `id: ${n}\nevent: ${event.type}\ndata: ${dataLine}\n\n` };
+    return { id: n, type: event.type, frame: eventFrame(n, event.type, dataLine) };
   }
 
   async readEvents(id: string, afterId: number): Promise<StoredEvent[]> {
