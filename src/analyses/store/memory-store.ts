@@ -7,6 +7,7 @@ import {
 } from '../../domain/analysis.js';
 import { buildEvent } from '../events.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { PackedLog } from './packed-log.js';
 import type {
   AnalysisStore,
   EventListener,
@@ -29,7 +30,10 @@ export interface MemoryStoreOptions {
 interface Entry extends StoredAnalysis {
   owner: string;
   sequence: number;
+  /** The log while the analysis runs; emptied once it is packed. */
   events: StoredEvent[];
+  /** The log of a finished, retained analysis. */
+  packed: PackedLog | undefined;
   closed: boolean;
   listeners: Set<EventListener> | undefined;
   retainedAt: number | undefined;
@@ -66,6 +70,7 @@ export class MemoryStore implements AnalysisStore {
       owner: job.owner,
       sequence: ++this.sequence,
       events: [],
+      packed: undefined,
       closed: false,
       listeners: undefined,
       retainedAt: undefined,
@@ -144,6 +149,7 @@ export class MemoryStore implements AnalysisStore {
   async readEvents(id: string, afterId: number): Promise<StoredEvent[]> {
     const entry = this.entries.get(id);
     if (!entry) return [];
+    if (entry.packed) return entry.packed.read(afterId);
     return afterId <= 0 ? entry.events.slice() : entry.events.slice(afterId);
   }
 
@@ -161,6 +167,10 @@ export class MemoryStore implements AnalysisStore {
     const entry = this.entries.get(id);
     if (!entry || entry.retainedAt !== undefined) return;
     entry.retainedAt = this.now();
+    if (entry.closed && entry.events.length > 0) {
+      entry.packed = new PackedLog(entry.events);
+      entry.events = [];
+    }
     this.retained.push(entry);
     this.sweep();
   }
