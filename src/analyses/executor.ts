@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import {
   type AnalysisEventPayload,
@@ -53,6 +54,9 @@ export class AnalysisExecutor {
 
   async run(id: string, signal: AbortSignal, write: WriteOptions = {}): Promise<void> {
     const { store, registry, caller, logger } = this.options;
+    // Every model call of the analysis listens to its signal: a dozen models
+    // are no leak, and must not print Node's listener-leak warning.
+    setMaxListeners(0, signal);
     const stored = await store.get(id);
     if (!stored || TERMINAL_STATUSES.has(stored.record.status)) return;
     const { record, job } = stored;

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createOpenAICompatibleProvider,
@@ -146,6 +148,34 @@ describe('OpenAI-compatible adapter', () => {
       available: false,
       reason: 'local call failed (network error: unreachable)',
     });
+  });
+
+  it('fails a call the server redirects, without following it', async () => {
+    let followed = 0;
+    const target = createServer((_req, res) => {
+      followed++;
+      res.end('{}');
+    });
+    const redirecting = createServer((_req, res) => {
+      res.writeHead(307, { location: `http://127.0.0.1:${(target.address() as AddressInfo).port}/v1` });
+      res.end();
+    });
+    await Promise.all([
+      new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve)),
+      new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve)),
+    ]);
+    try {
+      const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/v1`;
+      const moved = createOpenAICompatibleProvider(
+        providerConfig('openai-compatible', url, [modelConfig('llama3.2')]),
+      );
+      const error = await failure(streamed(modelOf(moved.models, 'llama3.2'), request('llama3.2')));
+      expect(error).toMatchObject({ code: 'network_error', provider: 'local' });
+      expect(followed).toBe(0);
+    } finally {
+      target.close();
+      redirecting.close();
+    }
   });
 
   it('understands other error body shapes without repeating them', async () => {

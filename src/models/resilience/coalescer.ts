@@ -117,7 +117,12 @@ export class Coalescer<T> {
       onDelta: (text) => {
         if (entry.controller.signal.aborted || text.length === 0) return;
         entry.text += text;
-        for (const caller of [...entry.callers]) this.#deliver(key, entry, caller, text);
+        // A lone caller (the usual case) needs no snapshot of the set.
+        if (entry.callers.size === 1) {
+          for (const caller of entry.callers) this.#deliver(key, entry, caller, text);
+        } else {
+          for (const caller of [...entry.callers]) this.#deliver(key, entry, caller, text);
+        }
       },
       onRestart: () => {
         if (entry.controller.signal.aborted) return;

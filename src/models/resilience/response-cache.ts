@@ -72,20 +72,23 @@ function normalize(value: unknown): Json {
 }
 
 /**
- * The cache (and coalescing) key: sha256 of the canonical JSON of the owner,
- * the model id and the whole request (system, messages, temperature, maxTokens).
+ * The cache (and coalescing) key: sha256 of the owner, the model id and the
+ * whole request (system, messages, temperature, maxTokens), serialized as one
+ * fixed-order JSON array — equal requests give equal text with no key sorting,
+ * on a path every model call takes.
  */
 export function keyFor(owner: string, modelId: string, request: CacheableRequest): string {
-  const material = {
-    version: 1,
+  const messages = request.messages.map((message) => [message.role, message.content]);
+  const material = JSON.stringify([
+    1,
     owner,
     modelId,
-    system: request.system,
-    messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
-    temperature: request.temperature,
-    maxTokens: request.maxTokens,
-  };
-  return createHash('sha256').update(canonicalJson(material)).digest('hex');
+    request.system ?? null,
+    messages,
+    request.temperature ?? null,
+    request.maxTokens ?? null,
+  ]);
+  return createHash('sha256').update(material).digest('hex');
 }
 
 /** True when a result is whole and worth replaying. */

@@ -5,7 +5,7 @@
  * nothing read from `process.env`, no SDK logging.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import { type FetchFunction, SDK_BACKSTOP_TIMEOUT_MS } from '../openai/client.js';
+import { type FetchFunction, PROVIDER_FETCH_OPTIONS, SDK_BACKSTOP_TIMEOUT_MS } from '../openai/client.js';
 
 export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 
@@ -32,6 +32,7 @@ export function createAnthropicClient(options: AnthropicClientOptions): Anthropi
     maxRetries: 0,
     timeout: SDK_BACKSTOP_TIMEOUT_MS,
     logLevel: 'off',
+    fetchOptions: PROVIDER_FETCH_OPTIONS,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 }

@@ -15,6 +15,14 @@ export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
  */
 export const SDK_BACKSTOP_TIMEOUT_MS = 15 * 60_000;
 
+/**
+ * Options for every provider request. A provider API answers; it does not
+ * redirect — and with redirects off and no window, fetch skips copying the
+ * request (a tee of its body stream) before sending it, a measurable share of
+ * a call's CPU. A redirect then fails the call as a connection error.
+ */
+export const PROVIDER_FETCH_OPTIONS = { redirect: 'error', window: null } as const satisfies RequestInit;
+
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface OpenAIClientOptions {
@@ -35,6 +43,7 @@ export function createOpenAIClient(options: OpenAIClientOptions): OpenAI {
     maxRetries: 0,
     timeout: SDK_BACKSTOP_TIMEOUT_MS,
     logLevel: 'off',
+    fetchOptions: PROVIDER_FETCH_OPTIONS,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 }

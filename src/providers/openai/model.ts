@@ -23,9 +23,11 @@ import type {
 import { buildGenerateParams, buildStreamParams, type ModelSettings } from './request.js';
 import { estimateUsage } from './usage.js';
 import {
+  type ChatCompletionChunk,
   chatCompletionChunkSchema,
   chatCompletionSchema,
   mapOpenAIFinishReason,
+  readChunk,
   type WireUsage,
 } from './wire.js';
 
@@ -98,10 +100,9 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
         let finishReason: string | undefined;
         let usage: WireUsage | null | undefined;
         for await (const chunk of chunks) {
-          const parsed = chatCompletionChunkSchema.safeParse(chunk);
-          if (!parsed.success) throw malformedResponseError(context, parsed.error);
-          if (parsed.data.usage) usage = parsed.data.usage;
-          const choice = parsed.data.choices?.[0];
+          const parsed = readChunk(chunk) ?? malformedChunk(chunk, context);
+          if (parsed.usage) usage = parsed.usage;
+          const choice = parsed.choices?.[0];
           const delta = choice?.delta?.content;
           if (delta) {
             text += delta;
@@ -123,6 +124,13 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
       }
     },
   };
+}
+
+/** A chunk that failed the quick check: the schema says what is wrong with it. */
+function malformedChunk(chunk: unknown, context: ErrorContext): ChatCompletionChunk {
+  const parsed = chatCompletionChunkSchema.safeParse(chunk);
+  if (parsed.success) return parsed.data;
+  throw malformedResponseError(context, parsed.error);
 }
 
 function toUsage(usage: WireUsage | null | undefined, request: GenerateRequest, text: string): Usage {

@@ -39,6 +39,45 @@ export const chatCompletionChunkSchema = z.object({
 
 export type ChatCompletionChunk = z.infer<typeof chatCompletionChunkSchema>;
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/**
+ * The same check as `chatCompletionChunkSchema`, written out by hand: it runs
+ * on every streamed chunk of every call, where a schema parse costs more than
+ * the rest of the chunk's handling. Undefined when the chunk does not match;
+ * the caller then asks the schema for the error it reports.
+ */
+export function readChunk(chunk: unknown): ChatCompletionChunk | undefined {
+  if (!isRecord(chunk)) return undefined;
+  const choices = chunk.choices;
+  if (choices !== null && choices !== undefined) {
+    if (!Array.isArray(choices)) return undefined;
+    for (const choice of choices) {
+      if (!isRecord(choice)) return undefined;
+      const delta = choice.delta;
+      if (delta !== null && delta !== undefined) {
+        if (!isRecord(delta)) return undefined;
+        if (delta.content !== null && delta.content !== undefined && typeof delta.content !== 'string')
+          return undefined;
+      }
+      const reason = choice.finish_reason;
+      if (reason !== null && reason !== undefined && typeof reason !== 'string') return undefined;
+    }
+  }
+  const usage = chunk.usage;
+  const validUsage =
+    usage === null
+      ? null
+      : isRecord(usage) && isCount(usage.prompt_tokens) && isCount(usage.completion_tokens)
+        ? { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens }
+        : undefined;
+  return { choices: choices as ChatCompletionChunk['choices'], usage: validUsage };
+}
+
 /**
  * One vocabulary for every adapter: `stop`, `length`, `content_filter`,
  * `tool_calls`, or `other`.
