@@ -9,6 +9,12 @@ import { parseLastEventId } from '../request-headers.js';
 import { analysisParamsSchema, eventsQuerySchema } from '../schemas/analyses.js';
 import { problems } from '../schemas/common.js';
 
+/** The event's frame as bytes, encoded once however many subscribers write it. */
+function frameBytes(event: StoredEvent): Buffer {
+  event.bytes ??= Buffer.from(event.frame, 'utf8');
+  return event.bytes;
+}
+
 export interface EventStreamOptions {
   store: AnalysisStore;
   tokens: StreamTokens;
@@ -71,7 +77,7 @@ export async function analysisEventRoutes(app: FastifyInstance, options: EventSt
       }
       const deltas = request.query.deltas !== 'false';
       const ended = TERMINAL_STATUSES.has(stored.record.status);
-      if (ended) {
+      if (ended && lastEventId > 0) {
         const all = await store.readEvents(id, 0);
         const terminal = all.findLast((event) => TERMINAL_EVENTS.has(event.type));
         if (terminal && lastEventId >= terminal.id) return reply.code(204).send(null);
@@ -90,6 +96,11 @@ export async function analysisEventRoutes(app: FastifyInstance, options: EventSt
       raw.write(`retry: ${options.retryMs}\n\n`);
 
       let written = lastEventId;
+      let corked = false;
+      const uncork = () => {
+        corked = false;
+        raw.uncork();
+      };
       let closed = false;
       let pending: StoredEvent[] | undefined = [];
       const close = () => {
@@ -103,7 +114,15 @@ export async function analysisEventRoutes(app: FastifyInstance, options: EventSt
       const write = (event: StoredEvent) => {
         if (closed || event.id <= written) return;
         written = event.id;
-        if (deltas || event.type !== 'model.delta') raw.write(event.frame);
+        if (deltas || event.type !== 'model.delta') {
+          // Events of one tick leave in one write; the frame is encoded once for every subscriber.
+          if (!corked) {
+            corked = true;
+            raw.cork();
+            process.nextTick(uncork);
+          }
+          raw.write(frameBytes(event));
+        }
         if (TERMINAL_EVENTS.has(event.type)) close();
         else if (raw.writableLength > options.maxBufferedBytes) {
           request.log.warn({ analysisId: id }, 'event stream subscriber too slow: disconnected');
