@@ -53,6 +53,8 @@ export class MemoryStore implements AnalysisStore {
   private readonly retained: Entry[] = [];
   private retainedHead = 0;
   private readonly idempotency = new Map<string, IdempotencyEntry>();
+  /** Finished analyses whose logs are packed on the next turn of the event loop. */
+  private readonly toPack: Entry[] = [];
   private sequence = 0;
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout;
@@ -167,12 +169,25 @@ export class MemoryStore implements AnalysisStore {
     const entry = this.entries.get(id);
     if (!entry || entry.retainedAt !== undefined) return;
     entry.retainedAt = this.now();
-    if (entry.closed && entry.events.length > 0) {
-      entry.packed = new PackedLog(entry.events);
-      entry.events = [];
-    }
+    if (entry.closed && entry.events.length > 0) this.packSoon(entry);
     this.retained.push(entry);
     this.sweep();
+  }
+
+  /**
+   * Packs finished logs after the current I/O turn, so the compression is not
+   * on the path of the answer a waiting client is about to receive.
+   */
+  private packSoon(entry: Entry): void {
+    this.toPack.push(entry);
+    if (this.toPack.length > 1) return;
+    setImmediate(() => {
+      for (const waiting of this.toPack.splice(0)) {
+        if (waiting.packed || this.entries.get(waiting.record.id) !== waiting) continue;
+        waiting.packed = new PackedLog(waiting.events);
+        waiting.events = [];
+      }
+    }).unref();
   }
 
   /** Drops finished analyses past their age, and the oldest past the count limit. */
