@@ -20,6 +20,10 @@
  *                     in-process model that streams the same answers
  *   --strict          exit 1 when a target is missed (by default only a
  *                     scenario that fails to run makes the exit code non-zero)
+ *   --store=redis     the load scenarios (the only ones run then, unless
+ *                     --only says otherwise) on Redis: one API process and
+ *                     --workers=N worker processes (default 1); results go to
+ *                     bench/results/redis-<N>workers.json
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -47,7 +51,15 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const strict = args.includes('--strict');
 const profile = args.includes('--profile');
-const onlyArg = args.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+const valueOf = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+const store = (valueOf('store') ?? 'memory') as 'memory' | 'redis';
+const workers = Number(valueOf('workers') ?? 1);
+if ((store !== 'memory' && store !== 'redis') || !Number.isInteger(workers) || workers < 1) {
+  process.stderr.write('--store is memory or redis; --workers is a positive integer\n');
+  process.exit(2);
+}
+const LOAD_SCENARIOS = 'latencyUnderLoad,capacity';
+const onlyArg = valueOf('only') ?? (store === 'redis' ? LOAD_SCENARIOS : undefined);
 const only = onlyArg ? onlyArg.split(',').map((name) => name.trim()) : undefined;
 const unknown = only?.filter((name) => !(name in SCENARIOS)) ?? [];
 if (unknown.length > 0) {
@@ -84,7 +96,10 @@ const machine = {
 
 const tmpDir = mkdtempSync(join(os.tmpdir(), 'chorus-bench-'));
 const resultsDir = join(BENCH_DIR, 'results');
-const outputPath = join(resultsDir, only ? 'only.tmp.json' : 'latest.json');
+const outputPath = join(
+  resultsDir,
+  store === 'redis' ? `redis-${workers}workers.json` : only ? 'only.tmp.json' : 'latest.json',
+);
 
 function writeResults(): void {
   machine.loadAverageAtEnd = os.loadavg().map((value) => Math.round(value * 100) / 100);
@@ -95,6 +110,8 @@ function writeResults(): void {
   );
   const document = {
     quick,
+    store,
+    ...(store === 'redis' ? { workers } : {}),
     timestamp: startedAt.toISOString(),
     durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
     machine,
@@ -324,6 +341,12 @@ watchdog.unref();
 
 async function main(): Promise<number> {
   log(`${quick ? 'quick' : 'full'} run: ${selected.join(', ')}`);
+  if (store === 'redis') {
+    log(`load scenarios on Redis: one API process and ${workers} worker${workers === 1 ? '' : 's'}`);
+    const others = selected.filter((name) => !LOAD_SCENARIOS.split(',').includes(name));
+    if (others.length > 0)
+      log(`--store applies to the load scenarios only; ${others.join(', ')} run as usual`);
+  }
   const upstream = await startHelper('fake-upstream.ts');
   const profileDir = profile ? join(tmpDir, 'profiles') : undefined;
   const context: BenchContext = {
@@ -334,6 +357,9 @@ async function main(): Promise<number> {
     upstreamUrl: String(upstream.info.url),
     runId: Date.now().toString(36),
     memoryViaUpstream: args.includes('--memory-upstream'),
+    store,
+    workers,
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     profileSkipMs: {},
     sharedServices: new Map(),
     log,

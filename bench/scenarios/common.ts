@@ -22,6 +22,11 @@ export interface BenchContext {
   profileSkipMs: Record<string, number>;
   /** Quick runs share one service between scenarios that configure it alike (start-up is most of their time). */
   sharedServices: Map<string, Promise<Service>>;
+  /** `--store`: the load scenarios' deployment (memory: one process; redis: an API process and workers). */
+  store: 'memory' | 'redis';
+  /** `--workers`: worker processes with `--store=redis`. */
+  workers: number;
+  redisUrl: string;
   log(message: string): void;
 }
 

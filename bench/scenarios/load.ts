@@ -18,6 +18,8 @@
  * of the same length. At that concurrency both are bound by CPU, not by the
  * upstream's latency.
  */
+import { join } from 'node:path';
+import { type Deployment, deploymentCpuMs, redisServerPid, startDeployment } from '../lib/deployment.js';
 import { type Child, processCpuMs, startHelper } from '../lib/processes.js';
 import { round, summarize } from '../lib/stats.js';
 import {
@@ -51,13 +53,43 @@ function loadServiceEnv(context: BenchContext): Record<string, string> {
   };
 }
 
+/**
+ * The service under load: one process as in every scenario, or with
+ * `--store=redis` an API process and `--workers` worker processes on Redis.
+ */
+async function startLoadService(context: BenchContext, scenario: string): Promise<Deployment> {
+  const env = loadServiceEnv(context);
+  if (context.store === 'memory') {
+    const service = await startScenarioService(context, scenario, env);
+    return {
+      url: service.url,
+      api: service,
+      workers: [],
+      pids: { service: service.pid },
+      stop: service.stop,
+    };
+  }
+  return startDeployment(env, {
+    store: 'redis',
+    workers: context.workers,
+    redisUrl: context.redisUrl,
+    prefix: `chorus-bench-${context.runId}-${scenario}`,
+    cpuProfileDir: context.profileDir ? join(context.profileDir, scenario) : undefined,
+  });
+}
+
+/** The deployment's description in the figures. */
+const deploymentFigures = (context: BenchContext) =>
+  context.store === 'memory' ? { store: 'memory' } : { store: 'redis', workers: context.workers };
+
 const standardBody = (tag: string) => ({ prompt: taggedPrompt(tag), models: MODEL_IDS.slice(0, 3) });
 
 export async function latencyUnderLoad(context: BenchContext): Promise<ScenarioResult> {
   const inFlight = context.quick ? 20 : 100;
   const measureMs = context.quick ? 1_500 : 12_000;
   await configureUpstream(context, { ...upstreamFor(context), recordTimings: true });
-  const service = await startScenarioService(context, 'latencyUnderLoad', loadServiceEnv(context));
+  const deployment = await startLoadService(context, 'latencyUnderLoad');
+  const service = deployment.api;
   try {
     await upstreamTimings(context);
     const loop = startClosedLoop({
@@ -96,6 +128,7 @@ export async function latencyUnderLoad(context: BenchContext): Promise<ScenarioR
     const p99AddedMs = addedSummary.p99;
     return {
       figures: {
+        ...deploymentFigures(context),
         inFlight,
         analyses: samples.length,
         measured: added.length,
@@ -116,7 +149,7 @@ export async function latencyUnderLoad(context: BenchContext): Promise<ScenarioR
       },
     };
   } finally {
-    await service.stop();
+    await deployment.stop();
   }
 }
 
@@ -124,13 +157,23 @@ interface WindowResult {
   seconds: number;
   calls: number;
   cpuMs: number;
+  /** Per process of the deployment (the bare client: one). */
+  cpuMsByProcess: Record<string, number>;
+  /** Redis's own CPU over the window, when the deployment uses it. */
+  redisCpuMs?: number;
   meanInFlight: number;
 }
 
-/** Measures `measureMs` of upstream calls completed and the process's CPU. */
-async function measureWindow(context: BenchContext, pid: number, measureMs: number): Promise<WindowResult> {
+/** Measures `measureMs` of upstream calls completed and the processes' CPU (summed). */
+async function measureWindow(
+  context: BenchContext,
+  pids: Record<string, number>,
+  measureMs: number,
+): Promise<WindowResult> {
   const before = await upstreamStats(context);
-  const cpuBefore = processCpuMs(pid);
+  const cpuBefore = deploymentCpuMs(pids);
+  const redisPid = context.store === 'redis' ? redisServerPid() : undefined;
+  const redisBefore = redisPid === undefined ? 0 : processCpuMs(redisPid);
   const started = performance.now();
   const inFlight: number[] = [];
   while (performance.now() - started < measureMs) {
@@ -138,12 +181,18 @@ async function measureWindow(context: BenchContext, pid: number, measureMs: numb
     inFlight.push((await upstreamStats(context)).inFlight);
   }
   const after = await upstreamStats(context);
-  const cpuAfter = processCpuMs(pid);
+  const cpuAfter = deploymentCpuMs(pids);
   const seconds = (performance.now() - started) / 1000;
+  const cpuMsByProcess: Record<string, number> = {};
+  for (const name of Object.keys(pids)) {
+    cpuMsByProcess[name] = round((cpuAfter.byProcess[name] ?? 0) - (cpuBefore.byProcess[name] ?? 0), 0);
+  }
   return {
     seconds,
     calls: after.completed - before.completed,
-    cpuMs: cpuAfter - cpuBefore,
+    cpuMs: cpuAfter.total - cpuBefore.total,
+    cpuMsByProcess,
+    ...(redisPid === undefined ? {} : { redisCpuMs: round(processCpuMs(redisPid) - redisBefore, 0) }),
     meanInFlight: inFlight.reduce((sum, value) => sum + value, 0) / Math.max(1, inFlight.length),
   };
 }
@@ -156,7 +205,8 @@ export async function capacity(context: BenchContext): Promise<ScenarioResult> {
   // Chorus (the baseline's process starts meanwhile, and idles until Chorus is done).
   const starting = startHelper('bare-client.ts', { env: { UPSTREAM_URL: context.upstreamUrl, MODEL: 'm1' } });
   let client: Child | undefined;
-  const service = await startScenarioService(context, 'capacity', loadServiceEnv(context));
+  const deployment = await startLoadService(context, 'capacity');
+  const service = deployment.api;
   let chorus: WindowResult;
   let samples: Awaited<ReturnType<typeof startClosedLoop>>['samples'];
   let warmupSeconds: number;
@@ -181,7 +231,7 @@ export async function capacity(context: BenchContext): Promise<ScenarioResult> {
       client = await starting; // started alongside the warm-up, ready before the window opens
       warmupSeconds = (performance.now() - began) / 1000;
       markMeasurement(context, 'capacity', service);
-      chorus = await measureWindow(context, service.pid, measureMs);
+      chorus = await measureWindow(context, deployment.pids, measureMs);
     } finally {
       loop.stop();
     }
@@ -190,7 +240,7 @@ export async function capacity(context: BenchContext): Promise<ScenarioResult> {
     await (client ?? (await starting.catch(() => undefined)))?.stop();
     throw error;
   } finally {
-    await service.stop();
+    await deployment.stop();
   }
   client ??= await starting;
   const succeeded = samples.filter((sample) => sample.outcome.ok).length;
@@ -203,7 +253,7 @@ export async function capacity(context: BenchContext): Promise<ScenarioResult> {
   try {
     await client.rpc.call('start', { concurrency });
     await sleep(context.quick ? 500 : 3_000);
-    bare = await measureWindow(context, client.pid, measureMs);
+    bare = await measureWindow({ ...context, store: 'memory' }, { client: client.pid }, measureMs);
     bareCounts = await client.rpc.call('stop', {}, 60_000);
   } finally {
     await client.stop();
@@ -215,6 +265,7 @@ export async function capacity(context: BenchContext): Promise<ScenarioResult> {
   const baselineCpuMsPerCall = round(bare.cpuMs / Math.max(1, bare.calls), 4);
   return {
     figures: {
+      ...deploymentFigures(context),
       inFlight,
       total: samples.length,
       succeeded,
@@ -228,6 +279,13 @@ export async function capacity(context: BenchContext): Promise<ScenarioResult> {
       warmupSeconds: round(warmupSeconds, 1),
       windowSeconds: round(chorus.seconds, 2),
       serviceCoresBusy: round(chorus.cpuMs / 1000 / chorus.seconds, 2),
+      cpuMsByProcess: chorus.cpuMsByProcess,
+      ...(chorus.redisCpuMs === undefined
+        ? {}
+        : {
+            redisCpuMs: chorus.redisCpuMs,
+            redisCpuMsPerModelCall: round(chorus.redisCpuMs / Math.max(1, chorus.calls), 4),
+          }),
       baselineCoresBusy: round(bare.cpuMs / 1000 / bare.seconds, 2),
       meanUpstreamCallsInFlight: round(chorus.meanInFlight, 1),
       baselineConcurrency: concurrency,
