@@ -48,7 +48,10 @@ export async function createEngine(
   options: EngineOptions = {},
 ): Promise<Engine> {
   const redisPrefix = config.REDIS_PREFIX;
-  const redis = config.STORE === 'redis' ? new RedisConnections(config.REDIS_URL, logger) : undefined;
+  const redis =
+    config.STORE === 'redis'
+      ? new RedisConnections(config.REDIS_URL, logger, config.REDIS_PREFIX)
+      : undefined;
   const registry = new ModelRegistry(config.providers, options.providerFactories ?? PROVIDER_FACTORIES);
   const metrics = new Metrics();
   const caller = createModelCaller(registry, logger, metrics, {

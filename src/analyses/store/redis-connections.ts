@@ -16,6 +16,8 @@ export class RedisConnections {
   constructor(
     private readonly url: string,
     private readonly logger: Logger,
+    /** REDIS_PREFIX: deployments sharing one Redis keep their rate-limit budgets apart too. */
+    private readonly prefix = 'chorus',
   ) {
     this.commands = this.open('commands', { maxRetriesPerRequest: 3 });
     this.subscriber = this.open('subscriber', { maxRetriesPerRequest: null });
@@ -46,7 +48,7 @@ export class RedisConnections {
   reservoir(provider: string): SharedReservoirOptions {
     const url = new URL(this.url);
     return {
-      id: `chorus-rpm-${provider}`,
+      id: `${this.prefix}:rpm:${provider}`,
       datastore: 'ioredis',
       clientOptions: {
         host: url.hostname,
@@ -55,6 +57,8 @@ export class RedisConnections {
         ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
       },
       clearDatastore: false,
+      // An idle budget is full again after a minute anyway; an hour of inactivity drops its keys.
+      timeout: 3_600_000,
     };
   }
 
