@@ -26,7 +26,9 @@ export class PackedLog {
     }
     this.offsets[events.length] = length;
     // Level 1: most of the gain for a fraction of the default level's time.
-    this.deflated = deflateRawSync(events.map((event) => event.frame).join(''), { level: 1 });
+    const deflated = deflateRawSync(events.map((event) => event.frame).join(''), { level: 1 });
+    // zlib hands back a view of its 16 KB output chunk: keep an exact-size copy instead.
+    this.deflated = Buffer.from(deflated);
   }
 
   get length(): number {
