@@ -46,8 +46,15 @@ interface ValidationIssue {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const app = Fastify({
+    // Whatever logger is passed in, request lines go through our serializer (no
+    // stream tokens in URLs): set once here, every request's child inherits it.
     ...(options.logger
-      ? { loggerInstance: options.logger as unknown as FastifyBaseLogger }
+      ? {
+          loggerInstance: options.logger.child(
+            {},
+            { serializers: { req: requestSerializer } },
+          ) as unknown as FastifyBaseLogger,
+        }
       : { logger: loggerOptions(config.LOG_LEVEL) }),
     bodyLimit: config.BODY_LIMIT_BYTES,
     requestIdHeader: false,
@@ -68,12 +75,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       }
       return sendProblem(request, reply, 'validation', 'The request could not be routed.');
     },
-    // Whatever logger is passed in, request lines go through our serializer (no stream tokens in URLs).
-    childLoggerFactory: (logger, bindings, childOptions) =>
-      logger.child(bindings, {
-        ...childOptions,
-        serializers: { ...childOptions.serializers, req: requestSerializer },
-      }),
   });
 
   const engine = await createEngine(config, app.log, options);
