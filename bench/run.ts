@@ -51,15 +51,16 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const strict = args.includes('--strict');
 const profile = args.includes('--profile');
-const valueOf = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
-const store = (valueOf('store') ?? 'memory') as 'memory' | 'redis';
-const workers = Number(valueOf('workers') ?? 1);
+const optionValue = (name: string) =>
+  args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+const store = (optionValue('store') ?? 'memory') as 'memory' | 'redis';
+const workers = Number(optionValue('workers') ?? 1);
 if ((store !== 'memory' && store !== 'redis') || !Number.isInteger(workers) || workers < 1) {
   process.stderr.write('--store is memory or redis; --workers is a positive integer\n');
   process.exit(2);
 }
 const LOAD_SCENARIOS = 'latencyUnderLoad,capacity';
-const onlyArg = valueOf('only') ?? (store === 'redis' ? LOAD_SCENARIOS : undefined);
+const onlyArg = optionValue('only') ?? (store === 'redis' ? LOAD_SCENARIOS : undefined);
 const only = onlyArg ? onlyArg.split(',').map((name) => name.trim()) : undefined;
 const unknown = only?.filter((name) => !(name in SCENARIOS)) ?? [];
 if (unknown.length > 0) {
