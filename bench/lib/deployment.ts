@@ -1,19 +1,17 @@
 /**
- * The load scenarios' service, in one of two shapes:
- * - memory (default): one process (`ROLE=all`, memory store), as every other scenario;
- * - redis (`--store=redis --workers=N`): one API process (`ROLE=api`) and N
- *   worker processes (`ROLE=worker`) on the local Redis, under a key prefix of
- *   their own that is deleted afterwards.
- * CPU is read from /proc for every process of the deployment; Redis's own CPU
- * is read apart (it is shared infrastructure, not Chorus).
+ * The load scenarios' service as several processes (`--store=redis
+ * --workers=N`): one API process (`ROLE=api`) and N worker processes
+ * (`ROLE=worker`) on the local Redis, under a key prefix of their own that is
+ * deleted afterwards. CPU is read from /proc for every process of the
+ * deployment; Redis's own CPU is read apart (it is shared infrastructure, not
+ * Chorus).
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { processCpuMs, type Service, startService } from './processes.js';
 
-export interface DeploymentOptions {
-  store: 'memory' | 'redis';
+export interface RedisDeploymentOptions {
   workers: number;
   redisUrl: string;
   /** Unique per scenario run. */
@@ -31,22 +29,13 @@ export interface Deployment {
   stop(): Promise<void>;
 }
 
-export async function startDeployment(
+/** One API process and `workers` worker processes on Redis (the memory shape is the scenario's own service). */
+export async function startRedisDeployment(
   env: Record<string, string>,
-  options: DeploymentOptions,
+  options: RedisDeploymentOptions,
 ): Promise<Deployment> {
   const profileDir = (name: string) =>
     options.cpuProfileDir ? join(options.cpuProfileDir, name) : undefined;
-  if (options.store === 'memory') {
-    const service = await startService(env, { cpuProfileDir: options.cpuProfileDir });
-    return {
-      url: service.url,
-      api: service,
-      workers: [],
-      pids: { service: service.pid },
-      stop: service.stop,
-    };
-  }
   const shared = { ...env, STORE: 'redis', REDIS_URL: options.redisUrl, REDIS_PREFIX: options.prefix };
   const started: Service[] = [];
   try {

@@ -19,7 +19,7 @@
  * upstream's latency.
  */
 import { join } from 'node:path';
-import { type Deployment, deploymentCpuMs, redisServerPid, startDeployment } from '../lib/deployment.js';
+import { type Deployment, deploymentCpuMs, redisServerPid, startRedisDeployment } from '../lib/deployment.js';
 import { type Child, processCpuMs, startHelper } from '../lib/processes.js';
 import { round, summarize } from '../lib/stats.js';
 import {
@@ -69,8 +69,7 @@ async function startLoadService(context: BenchContext, scenario: string): Promis
       stop: service.stop,
     };
   }
-  return startDeployment(env, {
-    store: 'redis',
+  return startRedisDeployment(env, {
     workers: context.workers,
     redisUrl: context.redisUrl,
     prefix: `chorus-bench-${context.runId}-${scenario}`,
