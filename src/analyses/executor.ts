@@ -10,7 +10,7 @@ import type { ModelCaller } from '../models/call-model.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { fallbackOrder } from '../models/selector.js';
 import { adaptSettings, type CallSettings } from '../models/settings.js';
-import { attachRanking, finishCouncil } from '../orchestration/council.js';
+import { attachRanking, type CouncilRanking, rankCouncil } from '../orchestration/council.js';
 import { type PatternRunEnd, runPattern } from '../orchestration/run-pattern.js';
 import type { StageOutput } from '../orchestration/stage-inputs.js';
 import type { AnalysisStore, WriteOptions } from './store/store.js';
@@ -86,6 +86,7 @@ export class AnalysisExecutor {
       return found;
     };
     let end: PatternRunEnd;
+    let council: CouncilRanking | undefined;
     try {
       end = await runPattern({
         pattern: job.pattern,
@@ -98,7 +99,7 @@ export class AnalysisExecutor {
         signal,
         completed,
         afterStage: (stage, outputs, inputs) => {
-          if (stage.parse === 'ranking') finishCouncil(record, outputs, inputs);
+          if (stage.parse === 'ranking') council = rankCouncil(outputs, inputs);
         },
       });
       await emit.flush();
@@ -118,7 +119,7 @@ export class AnalysisExecutor {
       };
     }
     if (end.status === 'cancelled') return; // the cancel wrote the terminal state
-    attachRanking(record);
+    attachRanking(record, council);
     await this.finish(record, end.status, end.status === 'failed' ? end.error : null, write);
   }
 

@@ -25,7 +25,7 @@ export interface PatternRunInput {
   caller: ModelCaller;
   emit(event: AnalysisEventPayload): void;
   signal: AbortSignal;
-  /** Parses the outputs of a stage marked `parse` (the council's rankings). */
+  /** Parses the outputs of a stage marked `parse` (the council's rankings); also for stages completed before a resume. */
   afterStage?: ((stage: StageDefinition, outputs: StageOutput[], inputs: StageInputs) => void) | undefined;
   /** Resume: outputs of stages completed by an earlier run, by stage name. */
   completed?: ReadonlyMap<string, StageOutput[]> | undefined;
@@ -62,6 +62,11 @@ export async function runPattern(input: PatternRunInput): Promise<PatternRunEnd>
     const stageRecord = record.stages[index]!;
     const done = input.completed?.get(stage.name);
     if (done) {
+      // A stage an earlier run completed is not run again, but what was derived
+      // from its outputs (the council's ranking) is derived again.
+      if (stageRecord.status === 'succeeded' && input.afterStage) {
+        input.afterStage(stage, done, new StageInputs(stage, job.prompt, previous, earlier));
+      }
       previous = done;
       earlier.set(stage.name, done);
       progress.skipStage(stage.name);

@@ -449,6 +449,32 @@ Short and partly wrong about garbage collection.
       expect(record.result!.text).toBe('The council says: yes, with a good mentor.');
     });
 
+    it('a council resumed after its rankings stage (its worker lost mid-synthesis) still has its ranking', async () => {
+      script = slowFirst;
+      const record = await run('council', 'Is Rust a good first language? (resumed)');
+      expect(record.result!.unparsedRankings).toBe(1);
+      // The state a worker leaves when it dies in the last stage: the first two
+      // stages stored as succeeded, the synthesis running, no result yet.
+      const { store, executor } = app.app.chorus;
+      const stored = (await store.get(record.id))!;
+      const lost = structuredClone(stored.record);
+      lost.id = `${record.id}x`;
+      lost.status = 'running';
+      lost.result = null;
+      lost.completedAt = null;
+      lost.stages[2] = { ...lost.stages[2]!, status: 'running', completedAt: null, responses: [] };
+      await store.insert(lost, { ...stored.job, id: lost.id });
+      const before = callsOf('m1');
+
+      await executor.run(lost.id, new AbortController().signal);
+
+      const resumed = await json<AnalysisRecord>(await fetch(`${app.url}/v1/analyses/${lost.id}`));
+      expect(resumed.status).toBe('succeeded');
+      expect(callsOf('m1')).toBe(before + 1); // only the synthesis ran again
+      expect(resumed.result!.ranking).toEqual(record.result!.ranking);
+      expect(resumed.result!.unparsedRankings).toBe(1);
+    });
+
     it('labels Response A, B, C in the order the record lists the answers stage, whatever order they finish in', async () => {
       script = slowFirst;
       const record = await run('council', 'Is Rust a good first language? (label order)');
