@@ -98,6 +98,7 @@ export async function analysisEventRoutes(app: FastifyInstance, options: EventSt
       let written = lastEventId;
       let corked = false;
       const uncork = () => {
+        if (!corked) return;
         corked = false;
         raw.uncork();
       };
@@ -109,6 +110,8 @@ export async function analysisEventRoutes(app: FastifyInstance, options: EventSt
         clearInterval(heartbeat);
         unsubscribe();
         options.open.delete(close);
+        // Flush this tick's writes before ending (on Node 24, end() leaves a corked response unsent).
+        uncork();
         raw.end();
       };
       const write = (event: StoredEvent) => {
