@@ -31,10 +31,6 @@ export class PackedLog {
     this.deflated = Buffer.from(deflated);
   }
 
-  get length(): number {
-    return this.types.length;
-  }
-
   /** Events with ids after `afterId` (ids are 1-based positions). */
   read(afterId: number): StoredEvent[] {
     const from = Math.max(0, afterId);

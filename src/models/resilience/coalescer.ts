@@ -118,11 +118,8 @@ export class Coalescer<T> {
         if (entry.controller.signal.aborted || text.length === 0) return;
         entry.text += text;
         // A lone caller (the usual case) needs no snapshot of the set.
-        if (entry.callers.size === 1) {
-          for (const caller of entry.callers) this.#deliver(key, entry, caller, text);
-        } else {
-          for (const caller of [...entry.callers]) this.#deliver(key, entry, caller, text);
-        }
+        const callers = entry.callers.size === 1 ? entry.callers : [...entry.callers];
+        for (const caller of callers) this.#deliver(key, entry, caller, text);
       },
       onRestart: () => {
         if (entry.controller.signal.aborted) return;
