@@ -125,6 +125,20 @@ export function missingKeyError(context: ErrorContext): ProviderError {
   return build({ code: 'auth_failed', context, detail: 'no API key is configured' });
 }
 
+/** The error context of one request to one of a provider's models. */
+export function requestContext(
+  provider: string,
+  request: { model: string; signal: AbortSignal },
+): ErrorContext {
+  return { provider, model: request.model, signal: request.signal };
+}
+
+/** The provider's SDK client, or `auth_failed` when the provider has no key (no call is made). */
+export function requireClient<Client>(client: Client | undefined, context: ErrorContext): Client {
+  if (!client) throw missingKeyError(context);
+  return client;
+}
+
 /** True when a signal's abort reason is a timeout rather than a cancellation. */
 export function isTimeoutReason(reason: unknown): boolean {
   return typeof reason === 'object' && reason !== null && 'name' in reason && reason.name === 'TimeoutError';

@@ -6,9 +6,9 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ModelConfig } from '../../config/types.js';
 import {
-  type ErrorContext,
   malformedResponseError,
-  missingKeyError,
+  requestContext,
+  requireClient,
   streamEndedEarlyError,
   toProviderError,
 } from '../http-errors.js';
@@ -55,17 +55,6 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
     requiresMaxTokens: true,
   };
 
-  const contextOf = (request: GenerateRequest): ErrorContext => ({
-    provider,
-    model: request.model,
-    signal: request.signal,
-  });
-
-  const requireClient = (context: ErrorContext): Anthropic => {
-    if (!client) throw missingKeyError(context);
-    return client;
-  };
-
   return {
     id: `${provider}/${model.id}`,
     provider,
@@ -73,9 +62,9 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
     capabilities,
 
     async generate(request: GenerateRequest): Promise<GenerateResult> {
-      const context = contextOf(request);
+      const context = requestContext(provider, request);
       try {
-        const anthropic = requireClient(context);
+        const anthropic = requireClient(client, context);
         const { data, response } = await anthropic.messages
           .create(buildGenerateParams(request, model), { signal: request.signal })
           .withResponse();
@@ -96,9 +85,9 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
     },
 
     async stream(request: GenerateRequest, onDelta: DeltaListener): Promise<GenerateResult> {
-      const context = contextOf(request);
+      const context = requestContext(provider, request);
       try {
-        const anthropic = requireClient(context);
+        const anthropic = requireClient(client, context);
         const { data: events, response } = await anthropic.messages
           .create(buildStreamParams(request, model), { signal: request.signal })
           .withResponse();

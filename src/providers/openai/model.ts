@@ -8,7 +8,8 @@ import type { ModelConfig } from '../../config/types.js';
 import {
   type ErrorContext,
   malformedResponseError,
-  missingKeyError,
+  requestContext,
+  requireClient,
   streamEndedEarlyError,
   toProviderError,
 } from '../http-errors.js';
@@ -50,17 +51,6 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
     requiresMaxTokens: false,
   };
 
-  const contextOf = (request: GenerateRequest): ErrorContext => ({
-    provider,
-    model: request.model,
-    signal: request.signal,
-  });
-
-  const requireClient = (context: ErrorContext): OpenAI => {
-    if (!client) throw missingKeyError(context);
-    return client;
-  };
-
   return {
     id: `${provider}/${model.id}`,
     provider,
@@ -68,9 +58,9 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
     capabilities,
 
     async generate(request: GenerateRequest): Promise<GenerateResult> {
-      const context = contextOf(request);
+      const context = requestContext(provider, request);
       try {
-        const openai = requireClient(context);
+        const openai = requireClient(client, context);
         const { data, response } = await openai.chat.completions
           .create(buildGenerateParams(request, settings), { signal: request.signal })
           .withResponse();
@@ -90,9 +80,9 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
     },
 
     async stream(request: GenerateRequest, onDelta: DeltaListener): Promise<GenerateResult> {
-      const context = contextOf(request);
+      const context = requestContext(provider, request);
       try {
-        const openai = requireClient(context);
+        const openai = requireClient(client, context);
         const { data: chunks, response } = await openai.chat.completions
           .create(buildStreamParams(request, settings), { signal: request.signal })
           .withResponse();
