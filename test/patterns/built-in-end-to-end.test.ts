@@ -5,10 +5,17 @@
  * can be checked against what the pattern promises (PATTERNS.md, API.md).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ProviderConfig } from '../../src/config/types.js';
 import { FAST_SIM, json, startApp, type TestApp } from '../support/app.js';
-import { type FakeUpstream, type RecordedRequest, startFakeOpenAI } from '../support/fake-openai.js';
+import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
 import { readStream } from '../support/sse.js';
+import {
+  A,
+  lastUser,
+  MODELS,
+  occurrences,
+  requestedModel,
+  upstreamProvider,
+} from '../support/upstream-models.js';
 
 interface ResponseRecord {
   model: string;
@@ -184,37 +191,11 @@ describe('every built-in pattern on the simulator', () => {
 // The fake OpenAI-compatible upstream: `ANSWER[<model>#<n>]`, n counting the
 // calls each model received, so a model's n-th call is its n-th stage.
 
-interface ChatBody {
-  model: string;
-  messages: Array<{ role: string; content: string }>;
-}
-
 interface Seen {
   model: string;
   n: number;
   prompt: string;
 }
-
-function upstreamProvider(fake: FakeUpstream): ProviderConfig {
-  return {
-    name: 'up',
-    kind: 'openai-compatible',
-    baseURL: fake.url,
-    timeoutMs: 10_000,
-    source: 'test',
-    models: [
-      { id: 'm1', weight: 3, inputCostPerMTok: 0, outputCostPerMTok: 0, tags: [] },
-      { id: 'm2', weight: 2, inputCostPerMTok: 0, outputCostPerMTok: 0, tags: [] },
-      { id: 'm3', weight: 1, inputCostPerMTok: 0, outputCostPerMTok: 0, tags: [] },
-    ],
-  };
-}
-
-const MODELS = ['m1', 'm2', 'm3'] as const;
-const A = (model: string, n: number) => `ANSWER[${model}#${n}]`;
-const lastUser = (request: RecordedRequest) =>
-  (request.body as ChatBody).messages.filter((message) => message.role === 'user').at(-1)!.content;
-const occurrences = (text: string, part: string) => text.split(part).length - 1;
 
 describe('every built-in pattern on a fake upstream: what each stage is shown', () => {
   let fake: FakeUpstream;
@@ -246,7 +227,7 @@ describe('every built-in pattern on a fake upstream: what each stage is shown', 
     script = () => ({});
     fake.setHandler((request) => {
       if (request.path !== '/v1/chat/completions') return undefined;
-      const model = (request.body as ChatBody).model;
+      const model = requestedModel(request);
       const n = (counters.get(model) ?? 0) + 1;
       counters.set(model, n);
       seen.push({ model, n, prompt: lastUser(request) });

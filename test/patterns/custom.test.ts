@@ -7,10 +7,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ProviderConfig } from '../../src/config/types.js';
 import { loadPatternsDir, PatternLoadError } from '../../src/orchestration/patterns/load-dir.js';
 import { FAST_SIM, json, startApp, type TestApp } from '../support/app.js';
-import { type FakeUpstream, type RecordedRequest, startFakeOpenAI } from '../support/fake-openai.js';
+import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
+import {
+  A,
+  lastUser,
+  MODELS,
+  occurrences,
+  requestedModel,
+  upstreamProvider,
+} from '../support/upstream-models.js';
 
 interface StageRecord {
   name: string;
@@ -326,32 +333,6 @@ describe('POST /v1/patterns', () => {
 // ---------------------------------------------------------------------------
 // Custom patterns on a fake upstream: what each stage is shown.
 
-interface ChatBody {
-  model: string;
-  messages: Array<{ role: string; content: string }>;
-}
-
-const MODELS = ['m1', 'm2', 'm3'] as const;
-const A = (model: string, n: number) => `ANSWER[${model}#${n}]`;
-const lastUser = (request: RecordedRequest) =>
-  (request.body as ChatBody).messages.filter((message) => message.role === 'user').at(-1)!.content;
-const occurrences = (text: string, part: string) => text.split(part).length - 1;
-
-function upstreamProvider(fake: FakeUpstream): ProviderConfig {
-  return {
-    name: 'up',
-    kind: 'openai-compatible',
-    baseURL: fake.url,
-    timeoutMs: 10_000,
-    source: 'test',
-    models: [
-      { id: 'm1', weight: 3, inputCostPerMTok: 0, outputCostPerMTok: 0, tags: [] },
-      { id: 'm2', weight: 2, inputCostPerMTok: 0, outputCostPerMTok: 0, tags: [] },
-      { id: 'm3', weight: 1, inputCostPerMTok: 0, outputCostPerMTok: 0, tags: [] },
-    ],
-  };
-}
-
 describe('custom patterns on a fake upstream', () => {
   let fake: FakeUpstream;
   let app: TestApp;
@@ -376,7 +357,7 @@ describe('custom patterns on a fake upstream', () => {
     const counters = new Map<string, number>();
     fake.setHandler((request) => {
       if (request.path !== '/v1/chat/completions') return undefined;
-      const model = (request.body as ChatBody).model;
+      const model = requestedModel(request);
       const n = (counters.get(model) ?? 0) + 1;
       counters.set(model, n);
       seen.push({ model, n, prompt: lastUser(request) });

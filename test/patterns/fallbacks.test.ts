@@ -5,9 +5,9 @@
  * answers HTTP 400 for the calls a test marks as failing.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ProviderConfig } from '../../src/config/types.js';
 import { json, startApp, type TestApp } from '../support/app.js';
-import { type FakeUpstream, type RecordedRequest, startFakeOpenAI } from '../support/fake-openai.js';
+import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
+import { A, lastUser, MODELS, requestedModel, upstreamProvider } from '../support/upstream-models.js';
 
 interface ResponseRecord {
   model: string;
@@ -32,33 +32,8 @@ interface AnalysisRecord {
   error: { code: string; message: string } | null;
 }
 
-interface ChatBody {
-  model: string;
-  messages: Array<{ role: string; content: string }>;
-}
-
-const MODELS = ['m1', 'm2', 'm3'] as const;
-const A = (model: string, n: number) => `ANSWER[${model}#${n}]`;
 const STAGES = { initial: 1, meta: 2, hyper: 3, ultra: 4 } as const;
 type StageName = keyof typeof STAGES;
-
-function upstreamProvider(fake: FakeUpstream): ProviderConfig {
-  return {
-    name: 'up',
-    kind: 'openai-compatible',
-    baseURL: fake.url,
-    timeoutMs: 10_000,
-    source: 'test',
-    models: [
-      { id: 'm1', weight: 3, inputCostPerMTok: 0, outputCostPerMTok: 0, tags: [] },
-      { id: 'm2', weight: 2, inputCostPerMTok: 0, outputCostPerMTok: 0, tags: [] },
-      { id: 'm3', weight: 1, inputCostPerMTok: 0, outputCostPerMTok: 0, tags: [] },
-    ],
-  };
-}
-
-const lastUser = (request: RecordedRequest) =>
-  (request.body as ChatBody).messages.filter((message) => message.role === 'user').at(-1)!.content;
 
 describe('stage fallbacks (gut on a fake upstream)', () => {
   let fake: FakeUpstream;
@@ -92,7 +67,7 @@ describe('stage fallbacks (gut on a fake upstream)', () => {
     const counters = new Map<string, number>();
     fake.setHandler((request) => {
       if (request.path !== '/v1/chat/completions') return undefined;
-      const model = (request.body as ChatBody).model;
+      const model = requestedModel(request);
       const n = (counters.get(model) ?? 0) + 1;
       counters.set(model, n);
       seen.push({ model, n, prompt: lastUser(request) });
