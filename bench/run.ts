@@ -27,7 +27,7 @@
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { formatProfile, summarizeProfile } from './lib/cpuprofile.js';
 import { BENCH_DIR, killAllChildren, startHelper } from './lib/processes.js';
 import { type BenchContext, type ScenarioResult, stopSharedServices } from './scenarios/common.js';
@@ -60,6 +60,13 @@ if ((store !== 'memory' && store !== 'redis') || !Number.isInteger(workers) || w
   process.exit(2);
 }
 const LOAD_SCENARIOS = 'latencyUnderLoad,capacity';
+/**
+ * The local Redis, always: not the caller's REDIS_URL (children get no
+ * surprises from the shell), and Redis's CPU is read from the local
+ * redis-server's /proc entry.
+ */
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const deploymentLabel = store === 'redis' ? ` on Redis, ${workers} worker${workers === 1 ? '' : 's'}` : '';
 const onlyArg = optionValue('only') ?? (store === 'redis' ? LOAD_SCENARIOS : undefined);
 const only = onlyArg ? onlyArg.split(',').map((name) => name.trim()) : undefined;
 const unknown = only?.filter((name) => !(name in SCENARIOS)) ?? [];
@@ -309,7 +316,7 @@ function printTable(): void {
   const line = (row: Row) => keys.map((key, index) => row[key].padEnd(widths[index]!)).join(' | ');
   const lines = [line(header), widths.map((width) => '-'.repeat(width)).join('-|-'), ...rows.map(line)];
   process.stdout.write(
-    `\nChorus bench${quick ? ' (quick)' : ''} — ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.nodeVersion}\n${lines.join('\n')}\n\nresults: ${outputPath}\n`,
+    `\nChorus bench${quick ? ' (quick)' : ''}${deploymentLabel} — ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.nodeVersion}\n${lines.join('\n')}\n\nresults: ${outputPath}\n`,
   );
 }
 
@@ -343,10 +350,12 @@ watchdog.unref();
 async function main(): Promise<number> {
   log(`${quick ? 'quick' : 'full'} run: ${selected.join(', ')}`);
   if (store === 'redis') {
-    log(`load scenarios on Redis: one API process and ${workers} worker${workers === 1 ? '' : 's'}`);
+    log(`load scenarios${deploymentLabel}: one API process (ROLE=api) and the workers (ROLE=worker)`);
     const others = selected.filter((name) => !LOAD_SCENARIOS.split(',').includes(name));
     if (others.length > 0)
       log(`--store applies to the load scenarios only; ${others.join(', ')} run as usual`);
+  } else if (optionValue('workers') !== undefined) {
+    log('--workers applies with --store=redis only: ignored');
   }
   const upstream = await startHelper('fake-upstream.ts');
   const profileDir = profile ? join(tmpDir, 'profiles') : undefined;
@@ -360,7 +369,7 @@ async function main(): Promise<number> {
     memoryViaUpstream: args.includes('--memory-upstream'),
     store,
     workers,
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisUrl: REDIS_URL,
     profileSkipMs: {},
     sharedServices: new Map(),
     log,
@@ -399,7 +408,7 @@ async function main(): Promise<number> {
       record.seconds = Math.round((performance.now() - began) / 100) / 10;
       results[name] = record;
       log(`${name}: ${record.met ? 'met' : record.error ? 'error' : 'missed'} (${record.seconds} s)`);
-      if (profileDir) reportProfiles(join(profileDir, name), name, record, context.profileSkipMs[name] ?? 0);
+      if (profileDir) reportProfiles(join(profileDir, name), name, record, context.profileSkipMs);
       writeResults();
     }
   } finally {
@@ -412,7 +421,12 @@ async function main(): Promise<number> {
   return errors > 0 || (strict && missed) ? 1 : 0;
 }
 
-function reportProfiles(dir: string, name: string, record: ScenarioRecord, skipMs: number): void {
+function reportProfiles(
+  dir: string,
+  name: string,
+  record: ScenarioRecord,
+  skipMs: Record<string, number>,
+): void {
   let files: string[] = [];
   try {
     files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((file) =>
@@ -423,8 +437,11 @@ function reportProfiles(dir: string, name: string, record: ScenarioRecord, skipM
   }
   for (const file of files) {
     const path = join(dir, file);
-    // Helpers' profiles (in a sub-folder) cover their whole, short life; the service's skip start-up and warm-up.
-    const skip = file.includes('/') ? 0 : skipMs;
+    // The service's profile skips start-up and warm-up, and so do those of a
+    // deployment's processes (in sub-folders named after them, with skips of
+    // their own); helpers' profiles (other sub-folders) cover their whole, short life.
+    const folder = file.includes('/') ? dirname(file) : undefined;
+    const skip = folder === undefined ? (skipMs[name] ?? 0) : (skipMs[`${name}/${folder}`] ?? 0);
     const summary = summarizeProfile(path, 20, skip);
     if (summary.busyMs === 0) continue;
     const title = `${name} profile ${path} (from ${Math.round(skip)} ms on)`;

@@ -18,7 +18,11 @@ export interface BenchContext {
   runId: string;
   /** `--memory-upstream`: the memory scenario calls the fake upstream over HTTP (slow) instead of an in-process model. */
   memoryViaUpstream: boolean;
-  /** Per scenario, how far into the service's life its measurement began (profiles leave out what came before). */
+  /**
+   * Per scenario (or `<scenario>/<process>` for a deployment of several), how
+   * far into the service's life its measurement began (profiles leave out
+   * what came before).
+   */
   profileSkipMs: Record<string, number>;
   /** Quick runs share one service between scenarios that configure it alike (start-up is most of their time). */
   sharedServices: Map<string, Promise<Service>>;
@@ -109,6 +113,22 @@ export async function stopSharedServices(context: BenchContext): Promise<void> {
 /** Marks the start of a scenario's measurement, so its CPU profile leaves out start-up and warm-up. */
 export function markMeasurement(context: BenchContext, scenario: string, service: Service): void {
   context.profileSkipMs[scenario] = performance.now() - service.spawnedAt;
+}
+
+/**
+ * The same for a deployment of several processes, whose profiles sit in
+ * sub-folders named after them (`<scenario>/api`, `<scenario>/worker1`, …):
+ * each process started at its own time, so each gets its own skip.
+ */
+export function markProcessesMeasurement(
+  context: BenchContext,
+  scenario: string,
+  services: Record<string, Service>,
+): void {
+  const now = performance.now();
+  for (const [name, service] of Object.entries(services)) {
+    context.profileSkipMs[`${scenario}/${name}`] = now - service.spawnedAt;
+  }
 }
 
 /** A prompt no other analysis of the run has sent, carrying a tag the fake upstream can read back. */

@@ -17,10 +17,14 @@
  * calls in flight, up to 3 per analysis), measured the same way over a window
  * of the same length. At that concurrency both are bound by CPU, not by the
  * upstream's latency.
+ *
+ * With `--store=redis --workers=N` both loops run against one API process and
+ * N worker processes on Redis; the CPU per model call is then the sum over
+ * those processes (each reported too), and Redis's own CPU is reported apart.
  */
 import { join } from 'node:path';
 import { type Deployment, deploymentCpuMs, redisServerPid, startRedisDeployment } from '../lib/deployment.js';
-import { type Child, processCpuMs, startHelper } from '../lib/processes.js';
+import { type Child, processCpuMs, type Service, startHelper } from '../lib/processes.js';
 import { round, summarize } from '../lib/stats.js';
 import {
   type BenchContext,
@@ -28,6 +32,7 @@ import {
   criticalPathMs,
   MODEL_IDS,
   markMeasurement,
+  markProcessesMeasurement,
   type ScenarioResult,
   sleep,
   startClosedLoop,
@@ -77,6 +82,23 @@ async function startLoadService(context: BenchContext, scenario: string): Promis
   });
 }
 
+/**
+ * Marks the measurement's start in every process's CPU profile: the one
+ * service's, or the API's and each worker's (profiled in sub-folders of
+ * their own).
+ */
+function markDeploymentMeasurement(context: BenchContext, scenario: string, deployment: Deployment): void {
+  if (deployment.workers.length === 0) {
+    markMeasurement(context, scenario, deployment.api);
+    return;
+  }
+  const services: Record<string, Service> = { api: deployment.api };
+  deployment.workers.forEach((worker, index) => {
+    services[`worker${index + 1}`] = worker;
+  });
+  markProcessesMeasurement(context, scenario, services);
+}
+
 /** The deployment's description in the figures. */
 const deploymentFigures = (context: BenchContext) =>
   context.store === 'memory' ? { store: 'memory' } : { store: 'redis', workers: context.workers };
@@ -105,7 +127,7 @@ export async function latencyUnderLoad(context: BenchContext): Promise<ScenarioR
       context.quick ? 500 : 2_000,
       context.quick ? 3_000 : 15_000,
     );
-    markMeasurement(context, 'latencyUnderLoad', service);
+    markDeploymentMeasurement(context, 'latencyUnderLoad', deployment);
     const measureFrom = performance.now();
     await sleep(measureMs);
     const measureTo = performance.now();
@@ -163,15 +185,18 @@ interface WindowResult {
   meanInFlight: number;
 }
 
-/** Measures `measureMs` of upstream calls completed and the processes' CPU (summed). */
+/**
+ * Measures `measureMs` of upstream calls completed and the processes' CPU
+ * (summed), and apart from it Redis's when `redisPid` is given.
+ */
 async function measureWindow(
   context: BenchContext,
   pids: Record<string, number>,
   measureMs: number,
+  redisPid?: number,
 ): Promise<WindowResult> {
   const before = await upstreamStats(context);
   const cpuBefore = deploymentCpuMs(pids);
-  const redisPid = context.store === 'redis' ? redisServerPid() : undefined;
   const redisBefore = redisPid === undefined ? 0 : processCpuMs(redisPid);
   const started = performance.now();
   const inFlight: number[] = [];
@@ -229,8 +254,10 @@ export async function capacity(context: BenchContext): Promise<ScenarioResult> {
       );
       client = await starting; // started alongside the warm-up, ready before the window opens
       warmupSeconds = (performance.now() - began) / 1000;
-      markMeasurement(context, 'capacity', service);
-      chorus = await measureWindow(context, deployment.pids, measureMs);
+      markDeploymentMeasurement(context, 'capacity', deployment);
+      // Redis's CPU is Chorus's cost too, but shared infrastructure: reported apart, not summed.
+      const redisPid = context.store === 'redis' ? redisServerPid() : undefined;
+      chorus = await measureWindow(context, deployment.pids, measureMs, redisPid);
     } finally {
       loop.stop();
     }
@@ -252,7 +279,7 @@ export async function capacity(context: BenchContext): Promise<ScenarioResult> {
   try {
     await client.rpc.call('start', { concurrency });
     await sleep(context.quick ? 500 : 3_000);
-    bare = await measureWindow({ ...context, store: 'memory' }, { client: client.pid }, measureMs);
+    bare = await measureWindow(context, { client: client.pid }, measureMs);
     bareCounts = await client.rpc.call('stop', {}, 60_000);
   } finally {
     await client.stop();
