@@ -1,10 +1,10 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../../src/analyses/store/memory-store.js';
-import type { ProviderConfig } from '../../src/config/types.js';
 import { json, simModel, simProvider, startApp, type TestApp } from '../support/app.js';
 import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
 import { readStream } from '../support/sse.js';
+import { upstreamProvider } from '../support/upstream-models.js';
 
 interface Record_ {
   id: string;
@@ -27,23 +27,6 @@ afterEach(async () => {
   await Promise.all(fakes.splice(0).map((fake) => fake.close()));
 });
 
-function compatibleProvider(fake: FakeUpstream, models: string[]): ProviderConfig {
-  return {
-    name: 'up',
-    kind: 'openai-compatible',
-    baseURL: fake.url,
-    timeoutMs: 10_000,
-    source: 'test',
-    models: models.map((id, index) => ({
-      id,
-      weight: models.length - index,
-      inputCostPerMTok: 0,
-      outputCostPerMTok: 0,
-      tags: [],
-    })),
-  };
-}
-
 describe('templates are rendered in one pass', () => {
   it('never expands {{…}} that comes from the user or from a model', async () => {
     const fake = await startFakeOpenAI({
@@ -51,7 +34,7 @@ describe('templates are rendered in one pass', () => {
         `Answer by ${(request.body as { model: string }).model}: see {{prompt}} and {{responses}}`,
     });
     fakes.push(fake);
-    const app = await startApp({ providers: [compatibleProvider(fake, ['one', 'two'])] });
+    const app = await startApp({ providers: [upstreamProvider(fake, ['one', 'two'])] });
     openOn.push(app);
     const prompt = 'Explain {{responses}} and {{stages.initial}} and {{own_response}} literally.';
     const answer = await post(app, { prompt }, { prefer: 'wait=30' });

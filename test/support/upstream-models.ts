@@ -13,18 +13,21 @@ interface ChatBody {
 
 export const MODELS = ['m1', 'm2', 'm3'] as const;
 
-export function upstreamProvider(fake: FakeUpstream): ProviderConfig {
+/** Provider `up` on the fake, its models weighing most to least in the order given (the first synthesizes). */
+export function upstreamProvider(fake: FakeUpstream, models: readonly string[] = MODELS): ProviderConfig {
   return {
     name: 'up',
     kind: 'openai-compatible',
     baseURL: fake.url,
     timeoutMs: 10_000,
     source: 'test',
-    models: [
-      { id: 'm1', weight: 3, inputCostPerMTok: 0, outputCostPerMTok: 0, tags: [] },
-      { id: 'm2', weight: 2, inputCostPerMTok: 0, outputCostPerMTok: 0, tags: [] },
-      { id: 'm3', weight: 1, inputCostPerMTok: 0, outputCostPerMTok: 0, tags: [] },
-    ],
+    models: models.map((id, index) => ({
+      id,
+      weight: models.length - index,
+      inputCostPerMTok: 0,
+      outputCostPerMTok: 0,
+      tags: [],
+    })),
   };
 }
 
