@@ -9,6 +9,7 @@
  */
 
 import { z } from 'zod';
+import { isRecord } from '../../util/is-record.js';
 import { TEMPLATE_VARIABLES, templateVariables } from '../template.js';
 import type { PatternDefinition, StageDefinition } from './types.js';
 
@@ -139,9 +140,6 @@ interface Issue {
   path: Array<string | number>;
   message: string;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The rules that relate fields to each other. Works on unparsed input and skips

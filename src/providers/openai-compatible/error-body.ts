@@ -7,6 +7,8 @@
  * mapping can then recognise, say, a context-length failure. The rewritten
  * body never reaches a client: ProviderError messages leave bodies out.
  */
+
+import { isRecord } from '../../util/is-record.js';
 import type { FetchFunction } from '../openai/client.js';
 
 const MAX_MESSAGE_LENGTH = 2000;
@@ -48,10 +50,6 @@ function describe(value: unknown): string {
   } catch {
     return '';
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Wraps `fetch` so every non-2xx answer carries an OpenAI-shaped JSON error body. */

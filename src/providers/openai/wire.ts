@@ -4,6 +4,7 @@
  * omit fields freely), and the finish-reason mapping.
  */
 import { z } from 'zod';
+import { isRecord } from '../../util/is-record.js';
 
 const usageSchema = z.object({
   prompt_tokens: z.number().int().nonnegative(),
@@ -38,9 +39,6 @@ export const chatCompletionChunkSchema = z.object({
 });
 
 export type ChatCompletionChunk = z.infer<typeof chatCompletionChunkSchema>;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
