@@ -6,6 +6,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { type FetchFunction, PROVIDER_FETCH_OPTIONS, SDK_BACKSTOP_TIMEOUT_MS } from '../openai/client.js';
+import { providerFetch } from '../provider-fetch.js';
 
 export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 
@@ -33,6 +34,6 @@ export function createAnthropicClient(options: AnthropicClientOptions): Anthropi
     timeout: SDK_BACKSTOP_TIMEOUT_MS,
     logLevel: 'off',
     fetchOptions: PROVIDER_FETCH_OPTIONS,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: options.fetch ?? providerFetch,
   });
 }

@@ -8,7 +8,7 @@ import { createAnthropicClient } from './client.js';
 import { createAnthropicModel } from './model.js';
 
 export interface AnthropicProviderOptions extends AvailabilityCacheOptions {
-  /** Replaces the global fetch (tests, proxies). */
+  /** Replaces the provider fetch (tests, proxies). */
   fetch?: FetchFunction | undefined;
 }
 

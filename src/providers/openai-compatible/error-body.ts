@@ -9,7 +9,7 @@
  */
 
 import { isRecord } from '../../util/is-record.js';
-import type { FetchFunction } from '../openai/client.js';
+import { type FetchFunction, providerFetch } from '../provider-fetch.js';
 
 const MAX_MESSAGE_LENGTH = 2000;
 
@@ -55,7 +55,7 @@ function describe(value: unknown): string {
 /** Wraps `fetch` so every non-2xx answer carries an OpenAI-shaped JSON error body. */
 export function withNormalizedErrorBodies(base?: FetchFunction): FetchFunction {
   return async (input, init) => {
-    const response = await (base ?? globalThis.fetch)(input, init);
+    const response = await (base ?? providerFetch)(input, init);
     if (response.ok) return response;
     const text = await response.text();
     const headers = new Headers(response.headers);

@@ -5,6 +5,9 @@
  * `process.env`, and no SDK logging (its error logs would print raw payloads).
  */
 import OpenAI from 'openai';
+import { type FetchFunction, providerFetch } from '../provider-fetch.js';
+
+export type { FetchFunction } from '../provider-fetch.js';
 
 export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
@@ -16,19 +19,19 @@ export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
 export const SDK_BACKSTOP_TIMEOUT_MS = 15 * 60_000;
 
 /**
- * Options for every provider request. A provider API answers; it does not
- * redirect — and with redirects off and no window, fetch skips copying the
- * request (a tee of its body stream) before sending it, a measurable share of
- * a call's CPU. A redirect then fails the call as a connection error.
+ * Options for every provider request, for a fetch given in place of the
+ * provider fetch (which never follows redirects). A provider API answers; it
+ * does not redirect — and with redirects off and no window, the global fetch
+ * skips copying the request (a tee of its body stream) before sending it, a
+ * measurable share of a call's CPU. A redirect then fails the call as a
+ * connection error.
  */
 export const PROVIDER_FETCH_OPTIONS = { redirect: 'error', window: null } as const satisfies RequestInit;
-
-export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface OpenAIClientOptions {
   apiKey: string;
   baseURL?: string | undefined;
-  /** Replaces the global fetch (the OpenAI-compatible adapter rewrites error bodies with it). */
+  /** Replaces the provider fetch (the OpenAI-compatible adapter rewrites error bodies with it). */
   fetch?: FetchFunction | undefined;
 }
 
@@ -44,6 +47,6 @@ export function createOpenAIClient(options: OpenAIClientOptions): OpenAI {
     timeout: SDK_BACKSTOP_TIMEOUT_MS,
     logLevel: 'off',
     fetchOptions: PROVIDER_FETCH_OPTIONS,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: options.fetch ?? providerFetch,
   });
 }

@@ -12,7 +12,7 @@ import { createOpenAIModel } from './model.js';
 import { isReasoningModel, type ModelSettings } from './request.js';
 
 export interface OpenAIProviderOptions extends AvailabilityCacheOptions {
-  /** Replaces the global fetch (tests, proxies). */
+  /** Replaces the provider fetch (tests, proxies). */
   fetch?: FetchFunction | undefined;
 }
 
