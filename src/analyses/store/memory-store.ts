@@ -53,6 +53,8 @@ export class MemoryStore implements AnalysisStore {
   private readonly retained: Entry[] = [];
   private retainedHead = 0;
   private readonly idempotency = new Map<string, IdempotencyEntry>();
+  /** Finished logs waiting to be packed (see packSoon). */
+  private readonly toPack: Entry[] = [];
   private sequence = 0;
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout;
@@ -167,14 +169,28 @@ export class MemoryStore implements AnalysisStore {
     const entry = this.entries.get(id);
     if (!entry || entry.retainedAt !== undefined) return;
     entry.retainedAt = this.now();
-    // Packed at once: deferring it to a later turn of the event loop measured
-    // no better under load in interleaved bench runs, and this is simpler.
-    if (entry.closed && entry.events.length > 0) {
+    if (entry.closed && entry.events.length > 0) this.packSoon(entry);
+    this.retained.push(entry);
+    this.sweep();
+  }
+
+  /**
+   * Packs a finished log after the current turn of the event loop, so the
+   * answer to a client waiting for the analysis goes out first; reads in
+   * between serve the unpacked events.
+   */
+  private packSoon(entry: Entry): void {
+    this.toPack.push(entry);
+    if (this.toPack.length === 1) setImmediate(() => this.packPending()).unref();
+  }
+
+  private packPending(): void {
+    for (const entry of this.toPack.splice(0)) {
+      if (entry.packed || entry.events.length === 0) continue;
+      if (this.entries.get(entry.record.id) !== entry) continue; // expired meanwhile
       entry.packed = new PackedLog(entry.events);
       entry.events = [];
     }
-    this.retained.push(entry);
-    this.sweep();
   }
 
   /** Drops finished analyses past their age, and the oldest past the count limit. */
