@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   type AnalysisJob,
   type AnalysisOptions,
@@ -13,6 +13,7 @@ import { adaptSettings } from '../models/settings.js';
 import type { PatternCatalog } from '../orchestration/catalog.js';
 import { ServiceError } from './errors.js';
 import type { AnalysisExecutor } from './executor.js';
+import { newAnalysisId } from './ids.js';
 import type { JobQueue } from './queue.js';
 import type { AnalysisStore, ListQuery } from './store/store.js';
 import type { StreamTokens } from './stream-tokens.js';
@@ -52,8 +53,8 @@ export class AnalysisService {
     input: CreateAnalysisInput,
     idempotencyKey?: string,
   ): Promise<{ record: AnalysisRecord; created: boolean; accepted?: string }> {
-    const fingerprint = createHash('sha256').update(canonicalJson(input)).digest('hex');
     if (idempotencyKey !== undefined) {
+      const fingerprint = createHash('sha256').update(canonicalJson(input)).digest('hex');
       const reservation = await this.store.reserveIdempotencyKey(owner, idempotencyKey, fingerprint);
       if (reservation.state !== 'new' && reservation.fingerprint !== fingerprint) {
         throw new ServiceError(
@@ -118,7 +119,7 @@ export class AnalysisService {
     for (const id of new Set([...selection.models, selection.synthesisModel])) {
       warnings.push(...adaptSettings(registry.get(id)!, options).warnings);
     }
-    const id = `an_${randomBytes(12).toString('base64url')}`;
+    const id = newAnalysisId();
     const createdAt = Date.now();
     const token = this.options.tokens.sign(id, createdAt + (this.options.ttlSeconds + 86_400) * 1000);
     const record: AnalysisRecord = {

@@ -13,11 +13,12 @@ interface Record_ {
   result: { text: string } | null;
 }
 
-const post = (app: TestApp, body: unknown, headers: Record<string, string> = {}) =>
+const post = (app: TestApp, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
   fetch(`${app.url}/v1/analyses`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
   });
 
 const openOn: TestApp[] = [];
@@ -103,6 +104,37 @@ describe('retention', () => {
       expect(store.size).toBe(0);
     }
     expect(largest).toBe(20);
+  });
+});
+
+describe('Prefer: wait', () => {
+  it('stops waiting when the client goes away, and the analysis runs on', async () => {
+    const app = await startApp({ providers: [simProvider([simModel('slow', { latencyMs: 60_000 })])] });
+    openOn.push(app);
+    const store = app.app.chorus.store;
+    const subscribe = store.subscribe.bind(store);
+    let unsubscribed = 0;
+    vi.spyOn(store, 'subscribe').mockImplementation(async (id, listener) => {
+      const unsubscribe = await subscribe(id, listener);
+      return () => {
+        unsubscribed++;
+        unsubscribe();
+      };
+    });
+    const client = new AbortController();
+    const waiting = post(app, { prompt: 'Nobody waits for this.' }, { prefer: 'wait=60' }, client.signal);
+    let id = '';
+    await vi.waitFor(async () => {
+      const page = await json<{ data: Record_[] }>(await fetch(`${app.url}/v1/analyses?status=running`));
+      expect(page.data).toHaveLength(1);
+      id = page.data[0]!.id;
+    });
+    expect(unsubscribed).toBe(0);
+    client.abort();
+    await expect(waiting).rejects.toThrow();
+    await vi.waitFor(() => expect(unsubscribed).toBe(1));
+    const record = await json<Record_>(await fetch(`${app.url}/v1/analyses/${id}`));
+    expect(record.status).toBe('running');
   });
 });
 

@@ -56,7 +56,10 @@ export function toProblem(error: unknown): unknown {
 /** A signal that aborts when the client goes away before the answer is sent. */
 function clientGone(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
-  reply.raw.once('close', () => controller.abort());
+  // Every connection closes in the end; only a close before the answer went out is the client leaving.
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
   return controller.signal;
 }
 
