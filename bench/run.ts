@@ -201,10 +201,27 @@ function rowsFor(name: string, record: ScenarioRecord): Row[] {
         ),
       ];
     }
-    case 'criticalPath':
+    case 'criticalPath': {
+      const added = f.addedMs as { p50: number } | undefined;
+      const parts = f.addedBreakdownMs as Record<string, number> | undefined;
       return [
         row('e2e / critical path', fmt(f.ratio, 3), '1.000', `${fmt(f.ratio, 3)}×`, '≤ 1.05', mark(c.ratio)),
+        ...(added && parts
+          ? [
+              row(
+                'added ms: in/skew/gaps/tail',
+                fmt(added.p50, 1),
+                '—',
+                [parts.leadInMs, parts.stageSkewMs, parts.stageGapsMs, parts.tailMs]
+                  .map((v) => fmt(v, 1))
+                  .join('/'),
+                '—',
+                '',
+              ),
+            ]
+          : []),
       ];
+    }
     case 'fanOut': {
       const byModels = f.medianMsByModels as Record<string, number>;
       const [twelve, one] = [fmt(byModels['12'], 1), fmt(byModels['1'], 1)];

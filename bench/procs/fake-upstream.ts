@@ -14,7 +14,9 @@
  *   timings()            — per `[bench:<tag>]` found in the request: [[startMs, endMs], …], then forgets them
  *
  * Timing of a call, at the upstream: from the request's arrival to the end of
- * its answer (`performance.now()` of this process).
+ * its answer, in milliseconds since the epoch (`performance.timeOrigin +
+ * performance.now()`), so a client on the same machine can line its own
+ * clock up with them.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -109,7 +111,7 @@ async function completion(req: IncomingMessage, res: ServerResponse, arrived: nu
         list = [];
         timings.set(tag, list);
       }
-      list.push([arrived, performance.now()]);
+      list.push([arrived, performance.timeOrigin + performance.now()]);
     }
   };
   if (body.stream !== true) {
@@ -159,7 +161,7 @@ const MODELS_BODY = JSON.stringify({
 
 const server = createServer((req, res) => {
   if (req.method === 'POST' && req.url === '/v1/chat/completions') {
-    const arrived = performance.now();
+    const arrived = performance.timeOrigin + performance.now();
     started++;
     inFlight++;
     if (inFlight > maxInFlight) maxInFlight = inFlight;

@@ -187,6 +187,47 @@ export function criticalPathMs(calls: number[][], stageSizes: number[]): number 
   return total;
 }
 
+/**
+ * Where an analysis's time beyond its critical path went, from the client's
+ * send and receive times and the upstream's call timings (both epoch
+ * milliseconds on one machine): before the first call arrived (`leadIn`:
+ * request, validation, start), within stages beyond their slowest call
+ * (`stageSkew`: calls sent or read one after another), between one stage's
+ * last answer and the next stage's first call (`stageGaps`), and after the
+ * last answer (`tail`: finishing and the response). They add up to
+ * end-to-end minus critical path.
+ */
+export function timeBreakdown(
+  calls: number[][],
+  stageSizes: number[],
+  sentAt: number,
+  receivedAt: number,
+): { leadInMs: number; stageSkewMs: number; stageGapsMs: number; tailMs: number } | undefined {
+  const expected = stageSizes.reduce((sum, size) => sum + size, 0);
+  if (calls.length !== expected) return undefined;
+  const sorted = [...calls].sort((a, b) => a[0]! - b[0]!);
+  let index = 0;
+  let stageSkewMs = 0;
+  let stageGapsMs = 0;
+  let previousEnd: number | undefined;
+  for (const size of stageSizes) {
+    const stage = sorted.slice(index, index + size);
+    index += size;
+    const first = Math.min(...stage.map((call) => call[0]!));
+    const last = Math.max(...stage.map((call) => call[1]!));
+    const slowest = Math.max(...stage.map((call) => call[1]! - call[0]!));
+    stageSkewMs += last - first - slowest;
+    if (previousEnd !== undefined) stageGapsMs += first - previousEnd;
+    previousEnd = last;
+  }
+  return {
+    leadInMs: sorted[0]![0]! - sentAt,
+    stageSkewMs,
+    stageGapsMs,
+    tailMs: receivedAt - previousEnd!,
+  };
+}
+
 export interface LoopSample {
   tag: string;
   startedAt: number;

@@ -15,6 +15,7 @@ import {
   type ScenarioResult,
   startScenarioService,
   taggedPrompt,
+  timeBreakdown,
   upstreamTimings,
   writeModelsFile,
 } from './common.js';
@@ -24,6 +25,7 @@ const UPSTREAM = { latencyMs: 100, chunks: 8, chunkDelayMs: 0, textChars: 400, r
 interface Timed {
   endToEndMs: number;
   criticalMs: number;
+  breakdown: NonNullable<ReturnType<typeof timeBreakdown>>;
 }
 
 /** Runs one standard analysis with `models` models and times it both ways. */
@@ -34,19 +36,22 @@ async function timedAnalysis(
   models: number,
 ): Promise<Timed> {
   await upstreamTimings(context); // forget earlier calls
+  const sentAt = performance.timeOrigin + performance.now();
   const outcome = await runAnalysis(serviceUrl, {
     prompt: taggedPrompt(tag),
     models: MODEL_IDS.slice(0, models),
   });
   if (!outcome.ok) throw new Error(`analysis ${tag} failed: ${outcome.status} ${outcome.detail}`);
   const timings = await upstreamTimings(context);
-  const criticalMs = criticalPathMs(timings[tag] ?? [], [models, models, 1]);
-  if (criticalMs === undefined) {
+  const calls = timings[tag] ?? [];
+  const criticalMs = criticalPathMs(calls, [models, models, 1]);
+  const breakdown = timeBreakdown(calls, [models, models, 1], sentAt, sentAt + outcome.ms);
+  if (criticalMs === undefined || breakdown === undefined) {
     throw new Error(
       `analysis ${tag}: expected ${2 * models + 1} upstream calls, saw ${timings[tag]?.length ?? 0}`,
     );
   }
-  return { endToEndMs: outcome.ms, criticalMs };
+  return { endToEndMs: outcome.ms, criticalMs, breakdown };
 }
 
 export async function criticalPath(context: BenchContext): Promise<ScenarioResult> {
@@ -56,7 +61,10 @@ export async function criticalPath(context: BenchContext): Promise<ScenarioResul
     MODELS_FILE: writeModelsFile(context, 'default'),
   });
   try {
-    for (let index = 0; index < 3; index++)
+    // Measured warm, as a service that has been up a while runs: over the first
+    // analyses the JIT is still compiling and the added time falls run by run.
+    const warmup = context.quick ? 3 : 20;
+    for (let index = 0; index < warmup; index++)
       await timedAnalysis(context, service.url, `${context.runId}-cp-warm-${index}`, 3);
     markMeasurement(context, 'criticalPath', service);
     const runs: Timed[] = [];
@@ -73,6 +81,13 @@ export async function criticalPath(context: BenchContext): Promise<ScenarioResul
         endToEndMs: summarize(runs.map((run) => run.endToEndMs)),
         criticalPathMs: summarize(runs.map((run) => run.criticalMs)),
         addedMs: summarize(runs.map((run) => run.endToEndMs - run.criticalMs)),
+        // Medians of where the added time went (see timeBreakdown).
+        addedBreakdownMs: Object.fromEntries(
+          (['leadInMs', 'stageSkewMs', 'stageGapsMs', 'tailMs'] as const).map((key) => [
+            key,
+            round(median(runs.map((run) => run.breakdown[key]))),
+          ]),
+        ),
       },
       checks: { ratio: { met: ratio <= 1.05, target: 'ratio ≤ 1.05 (median end-to-end / critical path)' } },
     };
