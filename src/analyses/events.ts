@@ -15,16 +15,41 @@ export function eventFrame(id: number, type: AnalysisEventType, dataLine: string
   return `id: ${id}\nevent: ${type}\ndata: ${dataLine}\n\n`;
 }
 
-/** Serializes an event into its SSE frame, once, however many subscribers read it. */
-export function buildEvent(
-  analysisId: string,
-  id: number,
-  event: AnalysisEventPayload,
-  timestamp: string,
-): StoredEvent {
-  return {
-    id,
-    type: event.type,
-    frame: eventFrame(id, event.type, eventDataLine(analysisId, event, timestamp)),
-  };
+/**
+ * A logged event whose SSE frame is built when something first reads it (a
+ * live subscriber, a replay, packing), then kept. An analysis that only a
+ * waiting client watches builds none of its frames before the answer goes
+ * out; they are built once, when the finished log is packed. The payload is
+ * held until then, so what is appended must not change afterwards (events
+ * carry fresh objects, and the terminal record is never written again).
+ */
+export class LoggedEvent implements StoredEvent {
+  readonly type: AnalysisEventType;
+  bytes?: Buffer;
+  #frame: string | undefined;
+  #analysisId: string;
+  #payload: AnalysisEventPayload | undefined;
+  #at: number;
+
+  constructor(
+    readonly id: number,
+    analysisId: string,
+    payload: AnalysisEventPayload,
+    /** When it was appended, epoch milliseconds. */
+    at: number,
+  ) {
+    this.type = payload.type;
+    this.#analysisId = analysisId;
+    this.#payload = payload;
+    this.#at = at;
+  }
+
+  get frame(): string {
+    if (this.#frame === undefined) {
+      const dataLine = eventDataLine(this.#analysisId, this.#payload!, new Date(this.#at).toISOString());
+      this.#frame = eventFrame(this.id, this.type, dataLine);
+      this.#payload = undefined;
+    }
+    return this.#frame;
+  }
 }

@@ -5,7 +5,7 @@ import {
   type StoredEvent,
   TERMINAL_EVENTS,
 } from '../../domain/analysis.js';
-import { buildEvent } from '../events.js';
+import { LoggedEvent } from '../events.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { PackedLog } from './packed-log.js';
 import type {
@@ -138,7 +138,7 @@ export class MemoryStore implements AnalysisStore {
   appendNow(id: string, event: AnalysisEventPayload): StoredEvent | undefined {
     const entry = this.entries.get(id);
     if (!entry || entry.closed) return undefined;
-    const stored = buildEvent(id, entry.events.length + 1, event, new Date(this.now()).toISOString());
+    const stored = new LoggedEvent(entry.events.length + 1, id, event, this.now());
     entry.events.push(stored);
     if (TERMINAL_EVENTS.has(event.type)) entry.closed = true;
     if (entry.listeners) {

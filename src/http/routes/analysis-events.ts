@@ -29,9 +29,9 @@ export interface EventStreamOptions {
 }
 
 /**
- * The event stream is written on the raw response: each event's frame was
- * serialized once when it was stored, so every subscriber writes the same
- * string. Replay and live delivery meet without gaps or repeats: the
+ * The event stream is written on the raw response: each event's frame is
+ * serialized once (by whoever reads it first), so every subscriber writes the
+ * same bytes. Replay and live delivery meet without gaps or repeats: the
  * subscription starts before the history is read, and ids only go up.
  */
 export async function analysisEventRoutes(app: FastifyInstance, options: EventStreamOptions): Promise<void> {
