@@ -167,24 +167,29 @@ export async function runAnalysis(
 }
 
 /**
- * The sum over stages of each stage's slowest call, from the upstream's own
- * timings of one analysis's calls. Stage k+1 starts only after every call of
- * stage k has ended, so sorted by arrival the calls fall into stages of the
- * known sizes (`[m, m, 1]` for `standard` with m models).
+ * One analysis's calls (`[start, end]` as the upstream timed them) split into
+ * its stages. Stage k+1 starts only after every call of stage k has ended, so
+ * sorted by arrival the calls fall into stages of the known sizes (`[m, m, 1]`
+ * for `standard` with m models). Undefined when the count does not match.
  */
-export function criticalPathMs(calls: number[][], stageSizes: number[]): number | undefined {
+function stagesOf(calls: number[][], stageSizes: number[]): number[][][] | undefined {
   const expected = stageSizes.reduce((sum, size) => sum + size, 0);
   if (calls.length !== expected) return undefined;
   const sorted = [...calls].sort((a, b) => a[0]! - b[0]!);
-  let total = 0;
+  const stages: number[][][] = [];
   let index = 0;
   for (const size of stageSizes) {
-    let slowest = 0;
-    for (const [start, end] of sorted.slice(index, index + size)) slowest = Math.max(slowest, end! - start!);
-    total += slowest;
+    stages.push(sorted.slice(index, index + size));
     index += size;
   }
-  return total;
+  return stages;
+}
+
+const slowestOf = (stage: number[][]) => Math.max(...stage.map(([start, end]) => end! - start!));
+
+/** The sum over stages of each stage's slowest call (see stagesOf). */
+export function criticalPathMs(calls: number[][], stageSizes: number[]): number | undefined {
+  return stagesOf(calls, stageSizes)?.reduce((total, stage) => total + slowestOf(stage), 0);
 }
 
 /**
@@ -203,25 +208,20 @@ export function timeBreakdown(
   sentAt: number,
   receivedAt: number,
 ): { leadInMs: number; stageSkewMs: number; stageGapsMs: number; tailMs: number } | undefined {
-  const expected = stageSizes.reduce((sum, size) => sum + size, 0);
-  if (calls.length !== expected) return undefined;
-  const sorted = [...calls].sort((a, b) => a[0]! - b[0]!);
-  let index = 0;
+  const stages = stagesOf(calls, stageSizes);
+  if (!stages) return undefined;
   let stageSkewMs = 0;
   let stageGapsMs = 0;
   let previousEnd: number | undefined;
-  for (const size of stageSizes) {
-    const stage = sorted.slice(index, index + size);
-    index += size;
+  for (const stage of stages) {
     const first = Math.min(...stage.map((call) => call[0]!));
     const last = Math.max(...stage.map((call) => call[1]!));
-    const slowest = Math.max(...stage.map((call) => call[1]! - call[0]!));
-    stageSkewMs += last - first - slowest;
+    stageSkewMs += last - first - slowestOf(stage);
     if (previousEnd !== undefined) stageGapsMs += first - previousEnd;
     previousEnd = last;
   }
   return {
-    leadInMs: sorted[0]![0]! - sentAt,
+    leadInMs: stages[0]![0]![0]! - sentAt,
     stageSkewMs,
     stageGapsMs,
     tailMs: receivedAt - previousEnd!,
