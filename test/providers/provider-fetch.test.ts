@@ -79,6 +79,13 @@ async function streamText(url: string, signal?: AbortSignal): Promise<string> {
   return text;
 }
 
+/** The error and its chain of causes. */
+function causes(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let cause = error; cause instanceof Error; cause = cause.cause) chain.push(cause);
+  return chain;
+}
+
 describe('provider fetch', () => {
   it('streams an answer whose chunks pause longer than the idle-socket timeout, and reuses the connection', async () => {
     const server = await upstream(async (_req, res) => {
@@ -136,6 +143,22 @@ describe('provider fetch', () => {
     expect(page.data.map((model) => model.id)).toEqual(['m1']);
   });
 
+  it('never follows a redirect: the call fails as a connection error and the key goes nowhere else', async () => {
+    const elsewhere = await upstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(`${chunk('should not be read')}data: [DONE]\n\n`);
+    });
+    const server = await upstream((_req, res) => {
+      res.writeHead(307, { location: `${elsewhere.url}/chat/completions` });
+      res.end();
+    });
+    const error = await streamText(server.url).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(APIConnectionError);
+    expect(causes(error).map((cause) => cause.message)).toContain('unexpected redirect (307)');
+    expect(server.bodies).toHaveLength(1);
+    expect(elsewhere.bodies).toHaveLength(0);
+  });
+
   it('fails a refused connection as a connection error whose cause carries the socket code', async () => {
     const server = await upstream(() => undefined);
     const url = server.url;
@@ -143,13 +166,7 @@ describe('provider fetch', () => {
     upstreams.length = 0;
     const error = await streamText(url).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(APIConnectionError);
-    let cause: unknown = error;
-    const codes: unknown[] = [];
-    while (cause instanceof Error) {
-      codes.push((cause as NodeJS.ErrnoException).code);
-      cause = cause.cause;
-    }
-    expect(codes).toContain('ECONNREFUSED');
+    expect(causes(error).map((cause) => (cause as NodeJS.ErrnoException).code)).toContain('ECONNREFUSED');
   });
 
   it('closes the connection when the caller aborts in the middle of an answer', async () => {

@@ -186,8 +186,7 @@ export class MemoryStore implements AnalysisStore {
 
   private packPending(): void {
     for (const entry of this.toPack.splice(0)) {
-      if (entry.packed || entry.events.length === 0) continue;
-      if (this.entries.get(entry.record.id) !== entry) continue; // expired meanwhile
+      if (this.entries.get(entry.record.id) !== entry) continue; // expired or deleted meanwhile
       entry.packed = new PackedLog(entry.events);
       entry.events = [];
     }

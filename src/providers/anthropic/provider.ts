@@ -2,7 +2,7 @@
 import type { ProviderConfig } from '../../config/types.js';
 import { toProviderError } from '../http-errors.js';
 import { type AvailabilityCacheOptions, createAvailabilityCheck } from '../openai/availability.js';
-import type { FetchFunction } from '../openai/client.js';
+import type { FetchFunction } from '../provider-fetch.js';
 import type { Provider } from '../spec.js';
 import { createAnthropicClient } from './client.js';
 import { createAnthropicModel } from './model.js';

@@ -7,8 +7,6 @@
 import OpenAI from 'openai';
 import { type FetchFunction, providerFetch } from '../provider-fetch.js';
 
-export type { FetchFunction } from '../provider-fetch.js';
-
 export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
 /**
