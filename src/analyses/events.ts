@@ -25,7 +25,6 @@ export function eventFrame(id: number, type: AnalysisEventType, dataLine: string
  */
 export class LoggedEvent implements StoredEvent {
   readonly type: AnalysisEventType;
-  bytes?: Buffer;
   #frame: string | undefined;
   #analysisId: string;
   #payload: AnalysisEventPayload | undefined;

@@ -166,6 +166,4 @@ export interface StoredEvent {
   type: AnalysisEventType;
   /** The complete SSE frame: `id: …\nevent: …\ndata: …\n\n`. */
   frame: string;
-  /** The frame in UTF-8, encoded by the first subscriber that writes it and shared by the rest. */
-  bytes?: Buffer;
 }

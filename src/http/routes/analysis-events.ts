@@ -4,16 +4,11 @@ import { z } from 'zod';
 import type { AnalysisStore } from '../../analyses/store/store.js';
 import type { StreamTokens } from '../../analyses/stream-tokens.js';
 import { type StoredEvent, TERMINAL_EVENTS, TERMINAL_STATUSES } from '../../domain/analysis.js';
+import { EventStreamWriter } from '../event-stream-writer.js';
 import { HttpProblem } from '../problem.js';
 import { parseLastEventId } from '../request-headers.js';
 import { analysisParamsSchema, eventsQuerySchema } from '../schemas/analyses.js';
 import { problems } from '../schemas/common.js';
-
-/** The event's frame as bytes, encoded once however many subscribers write it. */
-function frameBytes(event: StoredEvent): Buffer {
-  event.bytes ??= Buffer.from(event.frame, 'utf8');
-  return event.bytes;
-}
 
 export interface EventStreamOptions {
   store: AnalysisStore;
@@ -29,9 +24,9 @@ export interface EventStreamOptions {
 }
 
 /**
- * The event stream is written on the raw response: each event's frame is
- * serialized once (by whoever reads it first), so every subscriber writes the
- * same bytes. Replay and live delivery meet without gaps or repeats: the
+ * The event stream is written on the raw response by an `EventStreamWriter`:
+ * each event's frame is serialized once (by whoever reads it first), and a
+ * turn's events go out as one chunk shared by every subscriber in step. Replay and live delivery meet without gaps or repeats: the
  * subscription starts before the history is read, and ids only go up.
  */
 export async function analysisEventRoutes(app: FastifyInstance, options: EventStreamOptions): Promise<void> {
@@ -95,61 +90,38 @@ export async function analysisEventRoutes(app: FastifyInstance, options: EventSt
       });
       raw.write(`retry: ${options.retryMs}\n\n`);
 
-      let written = lastEventId;
-      let corked = false;
-      const uncork = () => {
-        if (!corked) return;
-        corked = false;
-        raw.uncork();
-      };
-      let closed = false;
-      let pending: StoredEvent[] | undefined = [];
-      const close = () => {
-        if (closed) return;
-        closed = true;
-        clearInterval(heartbeat);
-        unsubscribe();
-        options.open.delete(close);
-        // Flush this tick's writes before ending (on Node 24, end() leaves a corked response unsent).
-        uncork();
-        raw.end();
-      };
-      const write = (event: StoredEvent) => {
-        if (closed || event.id <= written) return;
-        written = event.id;
-        if (deltas || event.type !== 'model.delta') {
-          // Events of one tick leave in one write; the frame is encoded once for every subscriber.
-          if (!corked) {
-            corked = true;
-            raw.cork();
-            process.nextTick(uncork);
-          }
-          raw.write(frameBytes(event));
-        }
-        if (TERMINAL_EVENTS.has(event.type)) close();
-        else if (raw.writableLength > options.maxBufferedBytes) {
-          request.log.warn({ analysisId: id }, 'event stream subscriber too slow: disconnected');
-          close();
-        }
-      };
       let unsubscribe = () => {};
+      const writer = new EventStreamWriter(raw, {
+        after: lastEventId,
+        deltas,
+        maxBufferedBytes: options.maxBufferedBytes,
+        onTooSlow: () =>
+          request.log.warn({ analysisId: id }, 'event stream subscriber too slow: disconnected'),
+        onClose: () => {
+          clearInterval(heartbeat);
+          unsubscribe();
+          options.open.delete(close);
+        },
+      });
+      const close = () => writer.close();
       const heartbeat = setInterval(() => {
-        if (!closed) raw.write(': ping\n\n');
+        if (!writer.closed) raw.write(': ping\n\n');
       }, options.heartbeatMs);
       heartbeat.unref();
       options.open.add(close);
-      raw.on('close', close);
+      raw.on('close', () => writer.abandon());
+      let pending: StoredEvent[] | undefined = [];
       const stop = await store.subscribe(id, (event) => {
         if (pending) pending.push(event);
-        else write(event);
+        else writer.push(event);
       });
-      if (closed) stop();
+      if (writer.closed) stop();
       else unsubscribe = stop;
 
-      for (const event of await store.readEvents(id, lastEventId)) write(event);
+      for (const event of await store.readEvents(id, lastEventId)) writer.push(event);
       const live = pending;
       pending = undefined;
-      for (const event of live) write(event);
+      for (const event of live) writer.push(event);
     },
   );
 }

@@ -1,0 +1,145 @@
+import type { ServerResponse } from 'node:http';
+import { type StoredEvent, TERMINAL_EVENTS } from '../domain/analysis.js';
+
+/**
+ * Writes one subscriber's event stream. The events of one turn of the event
+ * loop leave together, as one HTTP/1.1 chunk written straight to the socket:
+ * subscribers that are in step (every live subscriber of an analysis, once its
+ * history is out) get the same events in a turn, so the chunk is built once
+ * and shared. Delivering a turn's events to N subscribers costs one encoding
+ * and N socket writes, where writing each frame through the response costs
+ * four buffered writes per frame and subscriber (chunk size, CRLF, frame, CRLF),
+ * a cork and a tick callback. Measured with 1,000 subscribers and three frames
+ * a turn: a third of the user CPU, two thirds of the process's CPU.
+ *
+ * A terminal event ends every stream only after the turn's chunks went out to
+ * all of them, so tearing down one subscriber never delays another's last
+ * events.
+ */
+export class EventStreamWriter {
+  #pending: StoredEvent[] = [];
+  #written: number;
+  #ending = false;
+  #closed = false;
+
+  constructor(
+    private readonly raw: ServerResponse,
+    private readonly options: {
+      /** Ids up to this one were seen already (Last-Event-ID). */
+      after: number;
+      /** false: leave out `model.delta` (the ids of the rest stay as they are). */
+      deltas: boolean;
+      /** Past this many unsent bytes the subscriber is too slow: `onTooSlow`, then closed. */
+      maxBufferedBytes: number;
+      onTooSlow: () => void;
+      /** Called once, when the stream ends (terminal event, too slow, or `close()`). */
+      onClose: () => void;
+    },
+  ) {
+    this.#written = options.after;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Queues an event for this turn's chunk; events at or below the last one queued are skipped. */
+  push(event: StoredEvent): void {
+    if (this.#closed || this.#ending || event.id <= this.#written) return;
+    this.#written = event.id;
+    if (TERMINAL_EVENTS.has(event.type)) this.#ending = true;
+    else if (!this.options.deltas && event.type === 'model.delta') return;
+    if (this.#pending.length === 0) schedule(this);
+    this.#pending.push(event);
+  }
+
+  /** Writes what is queued; the turn's flush calls it, so does `close()`. */
+  flush(): void {
+    if (this.#pending.length === 0) return;
+    const events = this.#pending;
+    this.#pending = [];
+    if (this.#closed) return;
+    const raw = this.raw;
+    const socket = raw.socket;
+    // Straight to the socket when the response is chunked and owns it (the usual
+    // HTTP/1.1 case); through the response otherwise (an HTTP/1.0 client).
+    if (raw.chunkedEncoding && socket && !socket.destroyed)
+      socket.write(chunkOf(events, this.options.deltas));
+    else raw.write(bodyOf(events));
+    if (!this.#ending && raw.writableLength > this.options.maxBufferedBytes) {
+      this.options.onTooSlow();
+      this.close();
+    }
+  }
+
+  /** Whether the last flush wrote the terminal event: the turn's flush then ends the stream. */
+  get ending(): boolean {
+    return this.#ending && this.#pending.length === 0;
+  }
+
+  /** Ends the stream after writing what is queued. Safe to call more than once. */
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+    this.options.onClose();
+    this.raw.end();
+  }
+
+  /** The client went away: nothing more is written. */
+  abandon(): void {
+    if (this.#closed) return;
+    this.#pending = [];
+    this.#closed = true;
+    this.options.onClose();
+    this.raw.end();
+  }
+}
+
+let due: EventStreamWriter[] = [];
+let flushing = false;
+/** Chunks built in the current flush, by their last event, for subscribers in step to share. */
+const built = new Map<StoredEvent, { first: StoredEvent; deltas: boolean; chunk: Buffer }[]>();
+
+function schedule(writer: EventStreamWriter): void {
+  due.push(writer);
+  if (due.length === 1) process.nextTick(flushDue);
+}
+
+function flushDue(): void {
+  const writers = due;
+  due = [];
+  flushing = true;
+  try {
+    for (const writer of writers) writer.flush();
+  } finally {
+    flushing = false;
+    built.clear();
+  }
+  for (const writer of writers) if (writer.ending) writer.close();
+}
+
+function bodyOf(events: StoredEvent[]): string {
+  if (events.length === 1) return events[0]!.frame;
+  let body = '';
+  for (const event of events) body += event.frame;
+  return body;
+}
+
+/** The events as one HTTP/1.1 chunk (size line, frames, CRLF), shared by every subscriber queuing the same run. */
+function chunkOf(events: StoredEvent[], deltas: boolean): Buffer {
+  const first = events[0]!;
+  const last = events[events.length - 1]!;
+  let same = built.get(last);
+  const found = same?.find((entry) => entry.first === first && entry.deltas === deltas);
+  if (found) return found.chunk;
+  const body = bodyOf(events);
+  const chunk = Buffer.from(`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n`);
+  if (!flushing) return chunk; // a stream closing on its own: nothing to share, nothing to keep
+  if (!same) {
+    same = [];
+    built.set(last, same);
+  }
+  same.push({ first, deltas, chunk });
+  return chunk;
+}

@@ -1,0 +1,154 @@
+/**
+ * The event stream writer on a real `node:http` server and real sockets: what
+ * several subscribers get when one turn carries events some of them leave out,
+ * and what happens to a subscriber that stops reading.
+ */
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventFrame } from '../../src/analyses/events.js';
+import type { AnalysisEventType, StoredEvent } from '../../src/domain/analysis.js';
+import { EventStreamWriter } from '../../src/http/event-stream-writer.js';
+import { readStream } from '../support/sse.js';
+
+function event(id: number, type: AnalysisEventType, data: Record<string, unknown> = {}): StoredEvent {
+  return { id, type, frame: eventFrame(id, type, JSON.stringify({ n: id, ...data })) };
+}
+
+interface Subscriber {
+  writer: EventStreamWriter;
+  res: ServerResponse;
+  tooSlow: boolean;
+  closed: boolean;
+}
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve));
+  server = undefined;
+});
+
+/** A server whose every request becomes a subscriber (`?deltas=false`, `?max=N` bytes buffered at most). */
+async function startServer(onSubscriber: (subscriber: Subscriber) => void): Promise<string> {
+  server = createServer((req, res) => {
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('retry: 1000\n\n');
+    const subscriber: Subscriber = {
+      res,
+      tooSlow: false,
+      closed: false,
+      writer: new EventStreamWriter(res, {
+        after: 0,
+        deltas: query.get('deltas') !== 'false',
+        maxBufferedBytes: Number(query.get('max') ?? 1 << 20),
+        onTooSlow: () => {
+          subscriber.tooSlow = true;
+        },
+        onClose: () => {
+          subscriber.closed = true;
+        },
+      }),
+    };
+    res.on('close', () => subscriber.writer.abandon());
+    onSubscriber(subscriber);
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+}
+
+describe('the event stream writer', () => {
+  it('gives subscribers with and without deltas their own events when one turn carries both kinds', async () => {
+    const subscribers: Subscriber[] = [];
+    let connected: () => void = () => {};
+    const allConnected = new Promise<void>((resolve) => {
+      connected = resolve;
+    });
+    const url = await startServer((subscriber) => {
+      subscribers.push(subscriber);
+      if (subscribers.length === 4) connected();
+    });
+    const streams = [
+      readStream(url),
+      readStream(`${url}/?deltas=false`),
+      readStream(url),
+      readStream(`${url}/?deltas=false`),
+    ];
+    await allConnected;
+    const log = [
+      event(1, 'model.started'),
+      event(2, 'model.delta', { text: 'a' }),
+      event(3, 'model.delta', { text: 'b' }),
+      event(4, 'model.completed'),
+      event(5, 'analysis.completed'),
+    ];
+    // One turn: every subscriber queues the same run of events, then they go out together.
+    for (const item of log) for (const subscriber of subscribers) subscriber.writer.push(item);
+
+    const [all1, none1, all2, none2] = await Promise.all(streams);
+    const types = (stream: Awaited<(typeof streams)[number]>) =>
+      stream.events.map((received) => [received.id, received.event]);
+    const everything = log.map((item) => [item.id, item.type]);
+    const withoutDeltas = everything.filter(([, type]) => type !== 'model.delta');
+    expect(types(all1!)).toEqual(everything);
+    expect(types(all2!)).toEqual(everything);
+    expect(types(none1!)).toEqual(withoutDeltas);
+    expect(types(none2!)).toEqual(withoutDeltas);
+    expect(subscribers.every((subscriber) => subscriber.closed && !subscriber.tooSlow)).toBe(true);
+  });
+
+  it('skips what a subscriber already has, and writes nothing after the terminal event', async () => {
+    let subscriber: Subscriber | undefined;
+    let connected: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      connected = resolve;
+    });
+    const url = await startServer((created) => {
+      subscriber = created;
+      connected();
+    });
+    const stream = readStream(url);
+    await ready;
+    const writer = subscriber!.writer;
+    writer.push(event(1, 'analysis.started'));
+    writer.push(event(1, 'analysis.started'));
+    writer.push(event(2, 'progress'));
+    await new Promise((resolve) => setImmediate(resolve));
+    writer.push(event(2, 'progress'));
+    writer.push(event(3, 'analysis.failed'));
+    writer.push(event(4, 'progress'));
+    expect((await stream).events.map((received) => received.id)).toEqual([1, 2, 3]);
+    expect(subscriber!.closed).toBe(true);
+  });
+
+  it('disconnects a subscriber that stops reading once too much is waiting for it', async () => {
+    let subscriber: Subscriber | undefined;
+    let connected: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      connected = resolve;
+    });
+    const url = await startServer((created) => {
+      subscriber = created;
+      connected();
+    });
+    // A client that reads the head, then nothing more.
+    const { connect } = await import('node:net');
+    const { port } = new URL(url);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.write('GET /?max=65536 HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.once('data', () => socket.pause());
+    await ready;
+    const big = 'x'.repeat(256 * 1024);
+    let id = 0;
+    // The kernel's socket buffers take the first megabytes; then the writer's own buffer grows.
+    while (!subscriber!.closed && id < 200) {
+      subscriber!.writer.push(event(++id, 'model.delta', { text: big }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(subscriber!.tooSlow).toBe(true);
+    expect(subscriber!.closed).toBe(true);
+    expect(subscriber!.res.writableEnded).toBe(true);
+    socket.destroy();
+  });
+});
