@@ -206,8 +206,11 @@ export class AnalysisService {
     await this.store.delete(id);
   }
 
-  /** Resolves true when the analysis ends within `ms`; woken by its own terminal event, never by polling. */
-  async waitForEnd(id: string, ms: number, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Resolves true when the analysis ends within `ms`; woken by its own
+   * terminal event, never by polling. Stops waiting (false) when `gone` settles.
+   */
+  async waitForEnd(id: string, ms: number, gone?: Promise<unknown>): Promise<boolean> {
     const stored = await this.store.get(id);
     if (!stored) return false;
     if (TERMINAL_STATUSES.has(stored.record.status)) return true;
@@ -218,16 +221,17 @@ export class AnalysisService {
     const unsubscribe = await this.store.subscribe(id, (event) => {
       if (TERMINAL_EVENTS.has(event.type)) settle(true);
     });
-    const onAbort = () => settle(false);
-    const timer = setTimeout(onAbort, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => settle(false), ms);
+    gone?.then(
+      () => settle(false),
+      () => settle(false),
+    );
     // The analysis may have ended between the first read and the subscription.
     const current = await this.store.get(id);
     if (!current || TERMINAL_STATUSES.has(current.record.status)) settle(true);
     const result = await ended;
     clearTimeout(timer);
     unsubscribe();
-    signal?.removeEventListener('abort', onAbort);
     return result;
   }
 }

@@ -53,14 +53,18 @@ export function toProblem(error: unknown): unknown {
   }
 }
 
-/** A signal that aborts when the client goes away before the answer is sent. */
-function clientGone(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  // Every connection closes in the end; only a close before the answer went out is the client leaving.
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
+/**
+ * Settles when the client goes away before the answer is sent. A promise, not
+ * an AbortSignal: on Node 20 creating a signal and listening to it costs about
+ * 10 µs, on every waiting request.
+ */
+function clientGone(reply: FastifyReply): Promise<void> {
+  return new Promise((resolve) => {
+    // Every connection closes in the end; only a close before the answer went out is the client leaving.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) resolve();
+    });
   });
-  return controller.signal;
 }
 
 export async function analysisRoutes(
