@@ -58,6 +58,16 @@ async function startServer(onSubscriber: (subscriber: Subscriber) => void): Prom
   return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
 }
 
+/** A server, and its first subscriber once it has connected. */
+async function startServerForOne(): Promise<{ url: string; first: Promise<Subscriber> }> {
+  let connected: (subscriber: Subscriber) => void = () => {};
+  const first = new Promise<Subscriber>((resolve) => {
+    connected = resolve;
+  });
+  const url = await startServer((subscriber) => connected(subscriber));
+  return { url, first };
+}
+
 describe('the event stream writer', () => {
   it('gives subscribers with and without deltas their own events when one turn carries both kinds', async () => {
     const subscribers: Subscriber[] = [];
@@ -99,18 +109,10 @@ describe('the event stream writer', () => {
   });
 
   it('skips what a subscriber already has, and writes nothing after the terminal event', async () => {
-    let subscriber: Subscriber | undefined;
-    let connected: () => void = () => {};
-    const ready = new Promise<void>((resolve) => {
-      connected = resolve;
-    });
-    const url = await startServer((created) => {
-      subscriber = created;
-      connected();
-    });
+    const { url, first } = await startServerForOne();
     const stream = readStream(url);
-    await ready;
-    const writer = subscriber!.writer;
+    const subscriber = await first;
+    const writer = subscriber.writer;
     writer.push(event(1, 'analysis.started'));
     writer.push(event(1, 'analysis.started'));
     writer.push(event(2, 'progress'));
@@ -119,36 +121,28 @@ describe('the event stream writer', () => {
     writer.push(event(3, 'analysis.failed'));
     writer.push(event(4, 'progress'));
     expect((await stream).events.map((received) => received.id)).toEqual([1, 2, 3]);
-    expect(subscriber!.closed).toBe(true);
+    expect(subscriber.closed).toBe(true);
   });
 
   it('disconnects a subscriber that stops reading once too much is waiting for it', async () => {
-    let subscriber: Subscriber | undefined;
-    let connected: () => void = () => {};
-    const ready = new Promise<void>((resolve) => {
-      connected = resolve;
-    });
-    const url = await startServer((created) => {
-      subscriber = created;
-      connected();
-    });
+    const { url, first } = await startServerForOne();
     // A client that reads the head, then nothing more.
     const { connect } = await import('node:net');
     const { port } = new URL(url);
     const socket = connect(Number(port), '127.0.0.1');
     socket.write('GET /?max=65536 HTTP/1.1\r\nHost: x\r\n\r\n');
     socket.once('data', () => socket.pause());
-    await ready;
+    const subscriber = await first;
     const big = 'x'.repeat(256 * 1024);
     let id = 0;
     // The kernel's socket buffers take the first megabytes; then the writer's own buffer grows.
-    while (!subscriber!.closed && id < 200) {
-      subscriber!.writer.push(event(++id, 'model.delta', { text: big }));
+    while (!subscriber.closed && id < 200) {
+      subscriber.writer.push(event(++id, 'model.delta', { text: big }));
       await new Promise((resolve) => setImmediate(resolve));
     }
-    expect(subscriber!.tooSlow).toBe(true);
-    expect(subscriber!.closed).toBe(true);
-    expect(subscriber!.res.writableEnded).toBe(true);
+    expect(subscriber.tooSlow).toBe(true);
+    expect(subscriber.closed).toBe(true);
+    expect(subscriber.res.writableEnded).toBe(true);
     socket.destroy();
   });
 });
