@@ -81,18 +81,26 @@ export class EventStreamWriter {
   close(): void {
     if (this.#closed) return;
     this.flush();
-    this.#closed = true;
-    this.options.onClose();
-    this.raw.end();
+    if (this.#stop()) this.raw.end();
   }
 
   /** The client went away: nothing more is written. */
   abandon(): void {
-    if (this.#closed) return;
+    if (this.#stop()) this.raw.end();
+  }
+
+  /** Writing failed: the connection is dropped, and the client can resume with Last-Event-ID. */
+  destroy(): void {
+    if (this.#stop()) this.raw.destroy();
+  }
+
+  /** Marks the stream closed (once) and says so; false if it already was. */
+  #stop(): boolean {
+    if (this.#closed) return false;
     this.#pending = [];
     this.#closed = true;
     this.options.onClose();
-    this.raw.end();
+    return true;
   }
 }
 
@@ -111,7 +119,13 @@ function flushDue(): void {
   due = [];
   flushing = true;
   try {
-    for (const writer of writers) writer.flush();
+    for (const writer of writers) {
+      try {
+        writer.flush();
+      } catch {
+        writer.destroy(); // one broken stream never holds up the others
+      }
+    }
   } finally {
     flushing = false;
     built.clear();

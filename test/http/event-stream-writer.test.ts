@@ -124,6 +124,37 @@ describe('the event stream writer', () => {
     expect(subscriber.closed).toBe(true);
   });
 
+  it('drops a subscriber whose write fails and still delivers to the others', async () => {
+    const subscribers: Subscriber[] = [];
+    let connected: () => void = () => {};
+    const allConnected = new Promise<void>((resolve) => {
+      connected = resolve;
+    });
+    const url = await startServer((subscriber) => {
+      subscribers.push(subscriber);
+      if (subscribers.length === 3) connected();
+    });
+    const streams = [readStream(url), readStream(url), readStream(url)].map((stream) =>
+      stream.then(
+        (result) => ({ ok: true as const, ids: result.events.map((received) => received.id) }),
+        () => ({ ok: false as const, ids: [] }),
+      ),
+    );
+    await allConnected;
+    const broken = subscribers[1]!;
+    broken.res.socket!.write = () => {
+      throw new Error('simulated write failure');
+    };
+    for (const item of [event(1, 'analysis.started'), event(2, 'analysis.completed')])
+      for (const subscriber of subscribers) subscriber.writer.push(item);
+    const [first, second, third] = await Promise.all(streams);
+    expect(first).toEqual({ ok: true, ids: [1, 2] });
+    expect(third).toEqual({ ok: true, ids: [1, 2] });
+    expect(second!.ids).toEqual([]);
+    expect(broken.closed).toBe(true);
+    expect(broken.res.destroyed).toBe(true);
+  });
+
   it('disconnects a subscriber that stops reading once too much is waiting for it', async () => {
     const { url, first } = await startServerForOne();
     // A client that reads the head, then nothing more.
