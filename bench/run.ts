@@ -9,7 +9,7 @@
  * bench/results/latest.json. See bench/README.md for the methods.
  *
  * Options:
- *   --quick           small sizes
+ *   --quick           small sizes; results go to bench/results/quick.tmp.json
  *   --only=a,b        run some scenarios (overhead, criticalPath, fanOut,
  *                     latencyUnderLoad, capacity, sse, memory); results go to
  *                     bench/results/only.tmp.json instead of latest.json
@@ -106,7 +106,13 @@ const tmpDir = mkdtempSync(join(os.tmpdir(), 'chorus-bench-'));
 const resultsDir = join(BENCH_DIR, 'results');
 const outputPath = join(
   resultsDir,
-  store === 'redis' ? `redis-${workers}workers.json` : only ? 'only.tmp.json' : 'latest.json',
+  store === 'redis'
+    ? `redis-${workers}workers.json`
+    : only
+      ? 'only.tmp.json'
+      : quick
+        ? 'quick.tmp.json' // a quick run never replaces the run of record
+        : 'latest.json',
 );
 
 function writeResults(): void {
