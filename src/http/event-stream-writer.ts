@@ -9,8 +9,8 @@ import { type StoredEvent, TERMINAL_EVENTS } from '../domain/analysis.js';
  * and shared. Delivering a turn's events to N subscribers costs one encoding
  * and N socket writes, where writing each frame through the response costs
  * four buffered writes per frame and subscriber (chunk size, CRLF, frame, CRLF),
- * a cork and a tick callback. Measured with 1,000 subscribers and three frames
- * a turn: a third of the user CPU, two thirds of the process's CPU.
+ * a cork and a tick callback. Measured on a bare server with 1,000 subscribers
+ * and three frames a turn: user CPU down to a third, all CPU to two thirds.
  *
  * A terminal event ends every stream only after the turn's chunks went out to
  * all of them, so tearing down one subscriber never delays another's last
@@ -32,7 +32,7 @@ export class EventStreamWriter {
       /** Past this many unsent bytes the subscriber is too slow: `onTooSlow`, then closed. */
       maxBufferedBytes: number;
       onTooSlow: () => void;
-      /** Called once, when the stream ends (terminal event, too slow, or `close()`). */
+      /** Called once, when the stream ends (terminal event, too slow, close, client gone, failed write). */
       onClose: () => void;
     },
   ) {

@@ -26,8 +26,9 @@ export interface EventStreamOptions {
 /**
  * The event stream is written on the raw response by an `EventStreamWriter`:
  * each event's frame is serialized once (by whoever reads it first), and a
- * turn's events go out as one chunk shared by every subscriber in step. Replay and live delivery meet without gaps or repeats: the
- * subscription starts before the history is read, and ids only go up.
+ * turn's events go out as one chunk shared by every subscriber in step.
+ * Replay and live delivery meet without gaps or repeats: the subscription
+ * starts before the history is read, and ids only go up.
  */
 export async function analysisEventRoutes(app: FastifyInstance, options: EventStreamOptions): Promise<void> {
   const { store, tokens } = options;
