@@ -58,34 +58,30 @@ async function startServer(onSubscriber: (subscriber: Subscriber) => void): Prom
   return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
 }
 
-/** A server, and its first subscriber once it has connected. */
-async function startServerForOne(): Promise<{ url: string; first: Promise<Subscriber> }> {
-  let connected: (subscriber: Subscriber) => void = () => {};
-  const first = new Promise<Subscriber>((resolve) => {
-    connected = resolve;
+/** A server, and its first `count` subscribers once they have all connected. */
+async function startServerFor(count: number): Promise<{ url: string; connected: Promise<Subscriber[]> }> {
+  const subscribers: Subscriber[] = [];
+  let allConnected: (subscribers: Subscriber[]) => void = () => {};
+  const connected = new Promise<Subscriber[]>((resolve) => {
+    allConnected = resolve;
   });
-  const url = await startServer((subscriber) => connected(subscriber));
-  return { url, first };
+  const url = await startServer((subscriber) => {
+    subscribers.push(subscriber);
+    if (subscribers.length === count) allConnected(subscribers);
+  });
+  return { url, connected };
 }
 
 describe('the event stream writer', () => {
   it('gives subscribers with and without deltas their own events when one turn carries both kinds', async () => {
-    const subscribers: Subscriber[] = [];
-    let connected: () => void = () => {};
-    const allConnected = new Promise<void>((resolve) => {
-      connected = resolve;
-    });
-    const url = await startServer((subscriber) => {
-      subscribers.push(subscriber);
-      if (subscribers.length === 4) connected();
-    });
+    const { url, connected } = await startServerFor(4);
     const streams = [
       readStream(url),
       readStream(`${url}/?deltas=false`),
       readStream(url),
       readStream(`${url}/?deltas=false`),
     ];
-    await allConnected;
+    const subscribers = await connected;
     const log = [
       event(1, 'model.started'),
       event(2, 'model.delta', { text: 'a' }),
@@ -109,9 +105,9 @@ describe('the event stream writer', () => {
   });
 
   it('skips what a subscriber already has, and writes nothing after the terminal event', async () => {
-    const { url, first } = await startServerForOne();
+    const { url, connected } = await startServerFor(1);
     const stream = readStream(url);
-    const subscriber = await first;
+    const [subscriber] = (await connected) as [Subscriber];
     const writer = subscriber.writer;
     writer.push(event(1, 'analysis.started'));
     writer.push(event(1, 'analysis.started'));
@@ -125,22 +121,14 @@ describe('the event stream writer', () => {
   });
 
   it('drops a subscriber whose write fails and still delivers to the others', async () => {
-    const subscribers: Subscriber[] = [];
-    let connected: () => void = () => {};
-    const allConnected = new Promise<void>((resolve) => {
-      connected = resolve;
-    });
-    const url = await startServer((subscriber) => {
-      subscribers.push(subscriber);
-      if (subscribers.length === 3) connected();
-    });
+    const { url, connected } = await startServerFor(3);
     const streams = [readStream(url), readStream(url), readStream(url)].map((stream) =>
       stream.then(
         (result) => ({ ok: true as const, ids: result.events.map((received) => received.id) }),
         () => ({ ok: false as const, ids: [] }),
       ),
     );
-    await allConnected;
+    const subscribers = await connected;
     const broken = subscribers[1]!;
     broken.res.socket!.write = () => {
       throw new Error('simulated write failure');
@@ -156,14 +144,14 @@ describe('the event stream writer', () => {
   });
 
   it('disconnects a subscriber that stops reading once too much is waiting for it', async () => {
-    const { url, first } = await startServerForOne();
+    const { url, connected } = await startServerFor(1);
     // A client that reads the head, then nothing more.
     const { connect } = await import('node:net');
     const { port } = new URL(url);
     const socket = connect(Number(port), '127.0.0.1');
     socket.write('GET /?max=65536 HTTP/1.1\r\nHost: x\r\n\r\n');
     socket.once('data', () => socket.pause());
-    const subscriber = await first;
+    const [subscriber] = (await connected) as [Subscriber];
     const big = 'x'.repeat(256 * 1024);
     let id = 0;
     // The kernel's socket buffers take the first megabytes; then the writer's own buffer grows.
