@@ -72,9 +72,9 @@ export class EventStreamWriter {
     }
   }
 
-  /** Whether the last flush wrote the terminal event: the turn's flush then ends the stream. */
+  /** Whether the terminal event is queued or written: the turn's flush then ends the stream. */
   get ending(): boolean {
-    return this.#ending && this.#pending.length === 0;
+    return this.#ending;
   }
 
   /** Ends the stream after writing what is queued. Safe to call more than once. */

@@ -178,6 +178,10 @@ describe.each(STORES)('delivering the event stream to many subscribers ($name st
     expect(raw.head.toLowerCase()).not.toContain('transfer-encoding');
     const text = raw.body.toString('utf8');
     expect(text.startsWith('retry: 3000\n\n')).toBe(true);
+    // Nothing but SSE lines: no chunk sizes, no CRLFs from chunked framing.
+    expect(text).not.toContain('\r');
+    for (const line of text.split('\n'))
+      expect(line).toMatch(/^(|retry: \d+|id: \d+|event: [a-z.]+|data: \{.*\})$/);
     const events = parseEvents(text);
     expect(TERMINAL.has(events.at(-1)!.event)).toBe(true);
     expect(events).toEqual((await readStream(url)).events);
