@@ -2,8 +2,10 @@
  * Critical path and fan-out: sequential `standard` analyses at 100 ms upstream
  * latency, timed end to end by the client (`Prefer: wait`) and, per call, at
  * the fake upstream. The critical path of an analysis is the sum of each
- * stage's slowest call as the upstream timed it; what is left over is Chorus.
+ * stage's slowest call as the upstream timed it; what is left over is Chorus,
+ * and the client, Node and the machine beneath it: the floor measures those.
  */
+import { startHelper } from '../lib/processes.js';
 import { median, round, summarize } from '../lib/stats.js';
 import {
   type BenchContext,
@@ -54,44 +56,70 @@ async function timedAnalysis(
   return { endToEndMs: outcome.ms, criticalMs, breakdown };
 }
 
+/** Medians of the runs' ratios, added times and where the added time went. */
+function summarizeRuns(runs: Timed[]) {
+  const ratios = runs.map((run) => run.endToEndMs / run.criticalMs);
+  return {
+    analyses: runs.length,
+    ratio: round(median(ratios), 4),
+    ratios: summarize(ratios),
+    endToEndMs: summarize(runs.map((run) => run.endToEndMs)),
+    criticalPathMs: summarize(runs.map((run) => run.criticalMs)),
+    addedMs: summarize(runs.map((run) => run.endToEndMs - run.criticalMs)),
+    // Medians of where the added time went (see timeBreakdown).
+    addedBreakdownMs: Object.fromEntries(
+      (['leadInMs', 'stageSkewMs', 'stageGapsMs', 'tailMs'] as const).map((key) => [
+        key,
+        round(median(runs.map((run) => run.breakdown[key]))),
+      ]),
+    ),
+  };
+}
+
+/**
+ * Chorus side by side with its floor (`procs/pattern-floor.ts`: a bare
+ * Fastify server running the same three stages with the `openai` client), in
+ * alternating blocks of analyses: within a block one server runs back to back,
+ * as a server in steady use does, and the blocks' alternation spreads drift in
+ * the machine's load over both.
+ */
 export async function criticalPath(context: BenchContext): Promise<ScenarioResult> {
-  const analyses = context.quick ? 3 : 30;
+  const block = context.quick ? 3 : 10;
+  const blocks = context.quick ? 1 : 3;
   await configureUpstream(context, UPSTREAM);
   const service = await startScenarioService(context, 'criticalPath', {
     MODELS_FILE: writeModelsFile(context, 'default'),
   });
+  const floor = await startHelper('pattern-floor.ts', { env: { UPSTREAM_URL: context.upstreamUrl } });
+  const servers = { chorus: service.url, floor: String(floor.info.url) };
   try {
     // Measured warm, as a service that has been up a while runs: over the first
     // analyses the JIT is still compiling and the added time falls run by run.
     const warmup = context.quick ? 3 : 20;
-    for (let index = 0; index < warmup; index++)
-      await timedAnalysis(context, service.url, `${context.runId}-cp-warm-${index}`, 3);
-    markMeasurement(context, 'criticalPath', service);
-    const runs: Timed[] = [];
-    for (let index = 0; index < analyses; index++) {
-      runs.push(await timedAnalysis(context, service.url, `${context.runId}-cp-${index}`, 3));
+    for (let index = 0; index < warmup; index++) {
+      for (const name of ['chorus', 'floor'] as const)
+        await timedAnalysis(context, servers[name], `${context.runId}-cp-warm-${name}-${index}`, 3);
     }
-    const ratios = runs.map((run) => run.endToEndMs / run.criticalMs);
-    const ratio = round(median(ratios), 4);
+    markMeasurement(context, 'criticalPath', service);
+    const runs = { chorus: [] as Timed[], floor: [] as Timed[] };
+    for (let index = 0; index < blocks; index++) {
+      for (const name of index % 2 === 0 ? (['chorus', 'floor'] as const) : (['floor', 'chorus'] as const)) {
+        for (let step = 0; step < block; step++) {
+          const tag = `${context.runId}-cp-${name}-${index}-${step}`;
+          runs[name].push(await timedAnalysis(context, servers[name], tag, 3));
+        }
+      }
+    }
+    const chorus = summarizeRuns(runs.chorus);
+    const { ratio: floorRatio, ...floorFigures } = summarizeRuns(runs.floor);
     return {
-      figures: {
-        analyses: runs.length,
-        ratio,
-        ratios: summarize(ratios),
-        endToEndMs: summarize(runs.map((run) => run.endToEndMs)),
-        criticalPathMs: summarize(runs.map((run) => run.criticalMs)),
-        addedMs: summarize(runs.map((run) => run.endToEndMs - run.criticalMs)),
-        // Medians of where the added time went (see timeBreakdown).
-        addedBreakdownMs: Object.fromEntries(
-          (['leadInMs', 'stageSkewMs', 'stageGapsMs', 'tailMs'] as const).map((key) => [
-            key,
-            round(median(runs.map((run) => run.breakdown[key]))),
-          ]),
-        ),
+      figures: { ...chorus, floorRatio, floor: floorFigures },
+      checks: {
+        ratio: { met: chorus.ratio <= 1.05, target: 'ratio ≤ 1.05 (median end-to-end / critical path)' },
       },
-      checks: { ratio: { met: ratio <= 1.05, target: 'ratio ≤ 1.05 (median end-to-end / critical path)' } },
     };
   } finally {
+    await floor.stop();
     await service.stop();
   }
 }
