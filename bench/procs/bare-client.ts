@@ -5,10 +5,10 @@
  * stop. Its CPU is read by the driver from /proc, exactly as the service's.
  * Env: UPSTREAM_URL (…/v1), MODEL.
  */
-import OpenAI from 'openai';
 import { ready, serve } from '../lib/ipc.js';
+import { openaiClient, streamedCall } from '../lib/openai-call.js';
 
-const client = new OpenAI({ baseURL: process.env.UPSTREAM_URL, apiKey: 'bench', maxRetries: 0 });
+const client = openaiClient(process.env.UPSTREAM_URL);
 const model = process.env.MODEL ?? 'm1';
 
 let running = false;
@@ -19,18 +19,8 @@ let firstError: string | undefined;
 const loops: Promise<void>[] = [];
 
 async function oneCall(): Promise<void> {
-  const stream = await client.chat.completions.create({
-    model,
-    messages: [{ role: 'user', content: `[bench:bare-${sequence++}] What should a small team weigh first?` }],
-    stream: true,
-    stream_options: { include_usage: true },
-  });
-  let text = '';
-  let usage: OpenAI.CompletionUsage | undefined;
-  for await (const chunk of stream) {
-    text += chunk.choices[0]?.delta?.content ?? '';
-    if (chunk.usage) usage = chunk.usage;
-  }
+  const prompt = `[bench:bare-${sequence++}] What should a small team weigh first?`;
+  const { text, usage } = await streamedCall(client, model, prompt);
   if (!text || !usage) throw new Error('empty answer');
 }
 

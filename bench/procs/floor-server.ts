@@ -6,28 +6,16 @@
  * JSON. Env: UPSTREAM_URL (…/v1), MODEL.
  */
 import Fastify from 'fastify';
-import OpenAI from 'openai';
 import { ready, serve } from '../lib/ipc.js';
+import { openaiClient, streamedCall } from '../lib/openai-call.js';
 
-const client = new OpenAI({ baseURL: process.env.UPSTREAM_URL, apiKey: 'bench', maxRetries: 0 });
+const client = openaiClient(process.env.UPSTREAM_URL);
 const model = process.env.MODEL ?? 'm1';
 const app = Fastify({ logger: false });
 
-app.post<{ Body: { prompt: string } }>('/call', async (request) => {
-  const stream = await client.chat.completions.create({
-    model,
-    messages: [{ role: 'user', content: request.body.prompt }],
-    stream: true,
-    stream_options: { include_usage: true },
-  });
-  let text = '';
-  let usage: OpenAI.CompletionUsage | undefined;
-  for await (const chunk of stream) {
-    text += chunk.choices[0]?.delta?.content ?? '';
-    if (chunk.usage) usage = chunk.usage;
-  }
-  return { text, usage };
-});
+app.post<{ Body: { prompt: string } }>('/call', (request) =>
+  streamedCall(client, model, request.body.prompt),
+);
 
 serve({});
 const address = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -11,25 +11,15 @@
  * the machine. Env: UPSTREAM_URL (…/v1).
  */
 import Fastify from 'fastify';
-import OpenAI from 'openai';
 import { standard } from '../../src/orchestration/patterns/standard.js';
 import { ready, serve } from '../lib/ipc.js';
+import { openaiClient, streamedCall } from '../lib/openai-call.js';
 
-const client = new OpenAI({ baseURL: process.env.UPSTREAM_URL, apiKey: 'bench', maxRetries: 0 });
+const client = openaiClient(process.env.UPSTREAM_URL);
 const [initial, meta, synthesis] = standard.stages.map((stage) => stage.template) as [string, string, string];
 const app = Fastify({ logger: false });
 
-async function call(model: string, prompt: string): Promise<string> {
-  const stream = await client.chat.completions.create({
-    model,
-    messages: [{ role: 'user', content: prompt }],
-    stream: true,
-    stream_options: { include_usage: true },
-  });
-  let text = '';
-  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
-  return text;
-}
+const call = async (model: string, prompt: string) => (await streamedCall(client, model, prompt)).text;
 
 const listed = (texts: string[]) =>
   texts.map((text, index) => `### Response ${index + 1}\n${text}`).join('\n\n');

@@ -8,8 +8,8 @@
  * `floor_i − direct_i`). The calls are cut into rounds; the figure is the
  * median of the rounds' medians, and the p99 of all paired differences.
  */
-import OpenAI from 'openai';
 import { httpRequest, postJson } from '../lib/http.js';
+import { openaiClient, streamedCall } from '../lib/openai-call.js';
 import { processCpuMs, startHelper } from '../lib/processes.js';
 import { median, quantile, round, summarize } from '../lib/stats.js';
 import {
@@ -52,19 +52,12 @@ export async function overhead(context: BenchContext): Promise<ScenarioResult> {
     if (registered.status !== 201 && registered.status !== 409) {
       throw new Error(`registering the single pattern failed: ${registered.status} ${registered.body}`);
     }
-    const client = new OpenAI({ baseURL: context.upstreamUrl, apiKey: 'bench', maxRetries: 0 });
+    const client = openaiClient(context.upstreamUrl);
     const floorUrl = `${String(floor.info.url)}/call`;
 
     const direct = async (prompt: string) => {
       const started = performance.now();
-      const stream = await client.chat.completions.create({
-        model: 'm1',
-        messages: [{ role: 'user', content: prompt }],
-        stream: true,
-        stream_options: { include_usage: true },
-      });
-      let text = '';
-      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+      const { text } = await streamedCall(client, 'm1', prompt);
       if (!text) throw new Error('direct call: empty answer');
       return performance.now() - started;
     };
