@@ -10,25 +10,18 @@ import type { ModelCaller } from '../models/call-model.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { fallbackOrder } from '../models/selector.js';
 import { adaptSettings, type CallSettings } from '../models/settings.js';
-import { attachRanking, type CouncilRanking, rankCouncil } from '../orchestration/council.js';
+import { type CouncilRanking, rankCouncil, withRanking } from '../orchestration/council.js';
 import { type PatternRunEnd, runPattern } from '../orchestration/run-pattern.js';
 import type { StageOutput } from '../orchestration/stage-inputs.js';
+import { JobLog, LostOwnership } from './job-log.js';
+import { reduce } from './reduce.js';
 import type { AnalysisStore, WriteOptions } from './store/store.js';
+
+export { LostOwnership } from './job-log.js';
 
 /** Abort reasons the executor tells apart from a client's cancel. */
 export const SHUTDOWN = Symbol('shutdown');
 export const HANDOFF = Symbol('handoff');
-
-const iso = () => new Date().toISOString();
-
-/** Events after which the record is persisted (stores that keep records apart from the process). */
-const CHECKPOINTS = new Set<AnalysisEventPayload['type']>([
-  'analysis.started',
-  'analysis.resumed',
-  'stage.started',
-  'stage.completed',
-  'model.completed',
-]);
 
 export interface ExecutorOptions {
   store: AnalysisStore;
@@ -37,20 +30,22 @@ export interface ExecutorOptions {
   logger: Logger;
   ttlSeconds: number;
   onFinished?: (status: string) => void;
-}
-
-/** Thrown when the store refuses a write: another worker holds the analysis now. */
-export class LostOwnership extends Error {
-  override readonly name = 'LostOwnership';
+  /** Epoch milliseconds; events are stamped with it. */
+  now?: () => number;
 }
 
 /**
- * Runs one analysis from its stored record to its terminal state. A record
- * found `running` was started by a worker that stopped: the run resumes from
- * the last completed stage and says so with `analysis.resumed`.
+ * Runs one analysis from its stored record to its terminal state. The run
+ * emits events; the record is their reduction (`reduce.ts`), never edited. A
+ * record found `running` was started by a worker that stopped: the run
+ * resumes from the last completed stage and says so with `analysis.resumed`.
  */
 export class AnalysisExecutor {
-  constructor(private readonly options: ExecutorOptions) {}
+  private readonly now: () => number;
+
+  constructor(private readonly options: ExecutorOptions) {
+    this.now = options.now ?? Date.now;
+  }
 
   async run(id: string, signal: AbortSignal, write: WriteOptions = {}): Promise<void> {
     const { store, registry, caller, logger } = this.options;
@@ -59,18 +54,23 @@ export class AnalysisExecutor {
     setMaxListeners(0, signal);
     const stored = await store.get(id);
     if (!stored || TERMINAL_STATUSES.has(stored.record.status)) return;
-    const { record, job } = stored;
-    const emit = this.emitter(record, write);
+    const { job } = stored;
+    const log = new JobLog(
+      store,
+      stored.record,
+      { ttlSeconds: this.options.ttlSeconds, now: this.now },
+      write,
+    );
+    const emit = log.emit;
+    const record = stored.record;
     const completed = new Map<string, StageOutput[]>();
     if (record.status === 'running') {
-      const fromStage = this.prepareResume(record, completed);
+      const fromStage = completedStages(record, completed);
       emit({
         type: 'analysis.resumed',
         data: { fromStage, reason: 'The worker running this analysis stopped; another worker took it over.' },
       });
     } else {
-      record.status = 'running';
-      record.startedAt = iso();
       emit({
         type: 'analysis.started',
         data: { pattern: record.pattern, models: record.models, synthesisModel: record.synthesisModel },
@@ -90,7 +90,7 @@ export class AnalysisExecutor {
     try {
       end = await runPattern({
         pattern: job.pattern,
-        record,
+        current: () => log.record,
         job,
         fallbackOrder: fallbackOrder(registry, record),
         settingsFor,
@@ -102,7 +102,7 @@ export class AnalysisExecutor {
           if (stage.parse === 'ranking') council = rankCouncil(outputs, inputs);
         },
       });
-      await emit.flush();
+      await log.flush();
     } catch (error) {
       if (error instanceof LostOwnership || signal.reason === HANDOFF) return;
       logger.error({ err: error, analysisId: id }, 'analysis failed unexpectedly');
@@ -119,129 +119,57 @@ export class AnalysisExecutor {
       };
     }
     if (end.status === 'cancelled') return; // the cancel wrote the terminal state
-    attachRanking(record, council);
-    await this.finish(record, end.status, end.status === 'failed' ? end.error : null, write);
-  }
-
-  /** Outputs of the stages a previous worker completed; the stage it was in starts over. */
-  private prepareResume(record: AnalysisRecord, completed: Map<string, StageOutput[]>): string {
-    let previous: StageOutput[] = [];
-    let fromStage = record.stages[0]?.name ?? '';
-    for (const stage of record.stages) {
-      if (stage.status === 'succeeded') {
-        const outputs = stage.responses
-          .filter((response) => response.status === 'succeeded' && response.text !== null)
-          .map((response) => ({ model: response.model, text: response.text! }));
-        completed.set(stage.name, outputs);
-        previous = outputs;
-        continue;
-      }
-      if (stage.status === 'skipped') {
-        completed.set(stage.name, previous);
-        continue;
-      }
-      fromStage = stage.name;
-      for (const later of record.stages.slice(record.stages.indexOf(stage))) {
-        later.status = 'pending';
-        later.startedAt = null;
-        later.completedAt = null;
-        later.reason = null;
-        later.responses = [];
-      }
-      break;
-    }
-    // Usage is summed again from the stages that stand.
-    record.usage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
-    for (const stage of record.stages) {
-      for (const response of stage.responses) {
-        record.usage.inputTokens += response.usage.inputTokens;
-        record.usage.outputTokens += response.usage.outputTokens;
-        record.usage.costUsd += response.costUsd;
-      }
-    }
-    return fromStage;
+    if (end.status === 'succeeded') {
+      await this.finish(log.record, { status: 'succeeded', result: withRanking(end.result, council) }, write);
+    } else await this.finish(log.record, end, write);
   }
 
   /**
-   * Appends events in order. Stores that need a round trip get a chain of
-   * writes; the record is persisted at checkpoints. A refused write means the
-   * analysis is no longer ours (it ended, or another worker took it over).
+   * Writes the terminal event once; the record it leaves (its reduction) is
+   * written with it, and answered — undefined when the analysis had already
+   * ended (another writer got there first).
    */
-  private emitter(record: AnalysisRecord, write: WriteOptions) {
-    const store = this.options.store;
-    const id = record.id;
-    if (store.appendNow) {
-      const appendNow = store.appendNow.bind(store);
-      return Object.assign((event: AnalysisEventPayload) => void appendNow(id, event), {
-        flush: async () => {},
-      });
-    }
-    let chain: Promise<unknown> = Promise.resolve();
-    let failure: unknown;
-    const emit = (event: AnalysisEventPayload) => {
-      chain = chain.then(async () => {
-        if (failure) return;
-        const stored = await store.append(id, event, write);
-        if (!stored) {
-          failure = new LostOwnership(`Analysis ${id}: the event log refused a write.`);
-          return;
-        }
-        if (CHECKPOINTS.has(event.type)) await store.save(record, write);
-      });
-      chain.catch((error: unknown) => {
-        failure ??= error;
-      });
-    };
-    return Object.assign(emit, {
-      flush: async () => {
-        await chain.catch(() => {});
-        if (failure) throw failure;
-      },
-    });
-  }
-
-  /** Writes the terminal state once: status, times, progress and the terminal event, together. */
   async finish(
     record: AnalysisRecord,
-    status: 'succeeded' | 'failed' | 'cancelled',
-    error: ErrorInfo | null,
+    end: PatternRunEnd,
     write: WriteOptions = {},
-  ): Promise<boolean> {
-    if (TERMINAL_STATUSES.has(record.status)) return false;
-    const completed = Date.now();
-    record.status = status;
-    record.error = error;
-    record.completedAt = new Date(completed).toISOString();
-    record.expiresAt = new Date(completed + this.options.ttlSeconds * 1000).toISOString();
-    for (const stage of record.stages) {
-      if (stage.status === 'running') {
-        stage.status = 'failed';
-        stage.reason = error?.message ?? null;
-        stage.completedAt = record.completedAt;
-      }
-    }
-    record.progress = {
-      stage: record.progress.stage,
-      progress: status === 'succeeded' ? 1 : record.progress.progress,
-      message:
-        status === 'succeeded'
-          ? 'Analysis completed.'
-          : status === 'cancelled'
-            ? 'Analysis cancelled.'
-            : `Analysis failed: ${error?.message}`,
-      timestamp: record.completedAt,
-      details: {},
-    };
+  ): Promise<AnalysisRecord | undefined> {
+    if (TERMINAL_STATUSES.has(record.status)) return undefined;
+    const at = this.now();
     const event: AnalysisEventPayload =
-      status === 'succeeded'
-        ? { type: 'analysis.completed', data: record }
-        : status === 'cancelled'
+      end.status === 'succeeded'
+        ? { type: 'analysis.completed', data: { ...record, result: end.result } }
+        : end.status === 'cancelled'
           ? { type: 'analysis.cancelled', data: {} }
-          : { type: 'analysis.failed', data: { error: error! } };
-    const stored = await this.options.store.append(record.id, event, { ...write, record });
-    if (!stored) return false;
+          : { type: 'analysis.failed', data: { error: end.error } };
+    const final = reduce(record, event, at, { ttlSeconds: this.options.ttlSeconds });
+    // The contract's completion event carries the final record itself.
+    const stored = await this.options.store.append(
+      record.id,
+      event.type === 'analysis.completed' ? { type: event.type, data: final } : event,
+      { ...write, record: final, at },
+    );
+    if (!stored) return undefined;
     this.options.store.retain(record.id);
-    this.options.onFinished?.(status);
-    return true;
+    this.options.onFinished?.(end.status);
+    return final;
   }
+}
+
+/**
+ * Resume: the outputs of the stages a previous worker completed, by stage
+ * name, and the stage to start from (the one it was in starts over).
+ */
+function completedStages(record: AnalysisRecord, completed: Map<string, StageOutput[]>): string {
+  let previous: StageOutput[] = [];
+  for (const stage of record.stages) {
+    if (stage.status === 'succeeded') {
+      previous = stage.responses
+        .filter((response) => response.status === 'succeeded' && response.text !== null)
+        .map((response) => ({ model: response.model, text: response.text! }));
+      completed.set(stage.name, previous);
+    } else if (stage.status === 'skipped') completed.set(stage.name, previous);
+    else return stage.name;
+  }
+  return record.stages[0]?.name ?? '';
 }

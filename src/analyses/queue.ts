@@ -57,9 +57,12 @@ export class LocalQueue implements JobQueue {
     for (const id of this.runner.stopAccepting()) {
       const stored = await this.store.get(id);
       if (!stored) continue;
-      await this.executor.finish(stored.record, 'failed', {
-        code: 'shutdown',
-        message: 'The service shut down before the analysis started: submit it again.',
+      await this.executor.finish(stored.record, {
+        status: 'failed',
+        error: {
+          code: 'shutdown',
+          message: 'The service shut down before the analysis started: submit it again.',
+        },
       });
     }
     if (await this.runner.drain(graceMs)) return;

@@ -106,9 +106,12 @@ export class RedisQueue implements JobQueue {
     if (!job?.id || !/stalled/i.test(error.message)) return;
     const stored = await this.options.store.get(job.id);
     if (!stored) return;
-    await this.options.executor.finish(stored.record, 'failed', {
-      code: 'worker_lost',
-      message: 'The workers running this analysis stopped too many times; submit it again.',
+    await this.options.executor.finish(stored.record, {
+      status: 'failed',
+      error: {
+        code: 'worker_lost',
+        message: 'The workers running this analysis stopped too many times; submit it again.',
+      },
     });
   }
 

@@ -14,6 +14,7 @@ import type { PatternCatalog } from '../orchestration/catalog.js';
 import { ServiceError } from './errors.js';
 import type { AnalysisExecutor } from './executor.js';
 import { newAnalysisId } from './ids.js';
+import { newRecord } from './record.js';
 import type { JobQueue } from './queue.js';
 import type { AnalysisStore, ListQuery } from './store/store.js';
 import type { StreamTokens } from './stream-tokens.js';
@@ -122,39 +123,16 @@ export class AnalysisService {
     const id = newAnalysisId();
     const createdAt = Date.now();
     const token = this.options.tokens.sign(id, createdAt + (this.options.ttlSeconds + 86_400) * 1000);
-    const record: AnalysisRecord = {
+    const record = newRecord({
       id,
-      status: 'queued',
-      pattern: pattern.name,
+      pattern,
       models: selection.models,
       synthesisModel: selection.synthesisModel,
-      progress: {
-        stage: null,
-        progress: 0,
-        message: 'Queued.',
-        timestamp: new Date(createdAt).toISOString(),
-        details: {},
-      },
-      stages: pattern.stages.map((stage) => ({
-        name: stage.name,
-        mode: stage.mode,
-        status: 'pending',
-        startedAt: null,
-        completedAt: null,
-        reason: null,
-        responses: [],
-      })),
-      result: null,
-      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
-      error: null,
       warnings,
       metadata: input.metadata ?? {},
-      createdAt: new Date(createdAt).toISOString(),
-      startedAt: null,
-      completedAt: null,
-      expiresAt: null,
+      createdAt,
       links: { self: `/v1/analyses/${id}`, events: `/v1/analyses/${id}/events?token=${token}` },
-    };
+    });
     const job: AnalysisJob = { id, owner, prompt: input.prompt, system: input.system, options, pattern };
     await this.store.insert(record, job);
     await this.store.append(id, { type: 'analysis.queued', data: {} });
@@ -185,13 +163,10 @@ export class AnalysisService {
         `Analysis ${id} has already ended (${record.status}): nothing to cancel.`,
       );
     }
-    const ended = await this.options.executor.finish(record, 'cancelled', {
-      code: 'cancelled',
-      message: 'The analysis was cancelled by the client.',
-    });
+    const ended = await this.options.executor.finish(record, { status: 'cancelled' });
     if (!ended) throw new ServiceError('conflict', `Analysis ${id} has already ended: nothing to cancel.`);
     await this.options.queue.cancel(id);
-    return record;
+    return ended;
   }
 
   async delete(owner: string, id: string): Promise<void> {

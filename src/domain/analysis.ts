@@ -130,7 +130,15 @@ export type AnalysisEventPayload =
     }
   | {
       type: 'model.failed';
-      data: { stage: string; model: string; error: ErrorInfo; willRetry: boolean; attempt: number };
+      data: {
+        stage: string;
+        model: string;
+        error: ErrorInfo;
+        willRetry: boolean;
+        attempt: number;
+        /** How long the call took (a final failure); logs written before it was added lack it. */
+        latencyMs?: number;
+      };
     }
   | {
       type: 'stage.completed';

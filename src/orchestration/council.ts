@@ -1,4 +1,4 @@
-import type { AnalysisRecord, RankingEntry } from '../domain/analysis.js';
+import type { AnalysisResult, RankingEntry } from '../domain/analysis.js';
 import { aggregateRankings, parseRanking } from './ranking.js';
 import type { StageInputs, StageOutput } from './stage-inputs.js';
 
@@ -26,9 +26,11 @@ export function rankCouncil(outputs: StageOutput[], inputs: StageInputs): Counci
   return { ranking: aggregateRankings(parsed, labelToModel), unparsed };
 }
 
-/** Adds `ranking` and `unparsedRankings` to a council's result. */
-export function attachRanking(record: AnalysisRecord, council: CouncilRanking | undefined): void {
-  if (!council || !record.result) return;
-  record.result.ranking = council.ranking;
-  record.result.unparsedRankings = council.unparsed;
+/** A council's result with its `ranking` and `unparsedRankings`. */
+export function withRanking(
+  result: AnalysisResult | null,
+  council: CouncilRanking | undefined,
+): AnalysisResult | null {
+  if (!council || !result) return result;
+  return { ...result, ranking: council.ranking, unparsedRankings: council.unparsed };
 }

@@ -2,9 +2,9 @@ import type {
   AnalysisEventPayload,
   AnalysisJob,
   AnalysisRecord,
+  AnalysisResult,
   ErrorInfo,
-  ModelResponse,
-  StageRecord,
+  StageStatus,
 } from '../domain/analysis.js';
 import type { ModelCaller, ModelCallOutcome } from '../models/call-model.js';
 import type { CallSettings } from '../models/settings.js';
@@ -16,8 +16,8 @@ import { renderTemplate } from './template.js';
 
 export interface PatternRunInput {
   pattern: PatternDefinition;
-  /** The record the run fills in; events describe every change. */
-  record: AnalysisRecord;
+  /** The record as the events so far reduce it; the run reads it, events change it. */
+  current(): AnalysisRecord;
   job: AnalysisJob;
   /** The order a single-model stage tries its models: synthesis model first. */
   fallbackOrder: readonly string[];
@@ -32,17 +32,18 @@ export interface PatternRunInput {
 }
 
 export type PatternRunEnd =
-  | { status: 'succeeded' }
+  | { status: 'succeeded'; result: AnalysisResult | null }
   | { status: 'failed'; error: ErrorInfo }
   | { status: 'cancelled' };
 
-const now = () => new Date().toISOString();
-
-/** Walks the pattern stage by stage; fills `record.stages`, `usage` and `result`. */
+/**
+ * Walks the pattern stage by stage. Every change is an event; the outcome
+ * carries what no event does (the result).
+ */
 export async function runPattern(input: PatternRunInput): Promise<PatternRunEnd> {
-  const { pattern, record, job, emit, signal } = input;
-  const progress = new ProgressTracker(pattern, record.models.length, (update) => {
-    record.progress = update;
+  const { pattern, job, emit, signal } = input;
+  const models = input.current().models;
+  const progress = new ProgressTracker(pattern, models.length, (update) => {
     emit({
       type: 'progress',
       data: {
@@ -56,15 +57,16 @@ export async function runPattern(input: PatternRunInput): Promise<PatternRunEnd>
   const earlier = new Map<string, StageOutput[]>();
   let previous: StageOutput[] = [];
   let lastOne: { output: StageOutput; fallbackFrom: string | null } | undefined;
+  let lastStatus: StageStatus = 'pending';
 
   for (let index = 0; index < pattern.stages.length; index++) {
     const stage = pattern.stages[index]!;
-    const stageRecord = record.stages[index]!;
     const done = input.completed?.get(stage.name);
     if (done) {
       // A stage an earlier run completed is not run again, but what was derived
       // from its outputs (the council's ranking) is derived again.
-      if (stageRecord.status === 'succeeded' && input.afterStage) {
+      lastStatus = input.current().stages[index]!.status;
+      if (lastStatus === 'succeeded' && input.afterStage) {
         input.afterStage(stage, done, new StageInputs(stage, job.prompt, previous, earlier));
       }
       previous = done;
@@ -78,14 +80,12 @@ export async function runPattern(input: PatternRunInput): Promise<PatternRunEnd>
       stage.mode === 'one'
         ? [input.fallbackOrder[0]!]
         : index === 0 || previous.length === 0
-          ? record.models
+          ? models
           : previous.map((output) => output.model);
-    stageRecord.status = 'running';
-    stageRecord.startedAt = now();
     emit({ type: 'stage.started', data: { stage: stage.name, index, models: [...participants] } });
     progress.startStage(stage.name, participants.length);
 
-    const call = (modelId: string) => callOne(input, stage, stageRecord, inputs, modelId, progress);
+    const call = (modelId: string) => callOne(input, stage, inputs, modelId, progress);
     let outputs: StageOutput[] = [];
     let failedCount = 0;
     let budgetHit: ErrorInfo | undefined;
@@ -119,27 +119,27 @@ export async function runPattern(input: PatternRunInput): Promise<PatternRunEnd>
       }
     }
     if (signal.aborted) return { status: 'cancelled' };
-    // Responses are listed in the order of the stage's models, whatever order they finished in.
-    const order = new Map(participants.map((model, position) => [model, position]));
-    if (stage.mode === 'each') {
-      stageRecord.responses.sort((a, b) => (order.get(a.model) ?? 0) - (order.get(b.model) ?? 0));
-    }
+    const completeStage = (status: StageStatus, reason: string | null) => {
+      lastStatus = status;
+      emit({
+        type: 'stage.completed',
+        data: { stage: stage.name, index, succeeded: outputs.length, failed: failedCount, status, reason },
+      });
+    };
     if (budgetHit) {
-      finishStage(stageRecord, 'failed', budgetHit.message);
-      emitStageCompleted(emit, stage, index, outputs.length, failedCount, stageRecord);
+      completeStage('failed', budgetHit.message);
       return { status: 'failed', error: budgetHit };
     }
 
     const quorum = stage.mode === 'one' ? 1 : (stage.minResponses ?? job.options.minResponses ?? 1);
     if (outputs.length >= quorum) {
-      finishStage(stageRecord, 'succeeded', null);
+      completeStage('succeeded', null);
       input.afterStage?.(stage, outputs, inputs);
       previous = outputs;
       earlier.set(stage.name, outputs);
     } else if (index === 0) {
       const reason = `Only ${outputs.length} of ${participants.length} models answered; ${quorum} needed (minResponses).`;
-      finishStage(stageRecord, 'failed', reason);
-      emitStageCompleted(emit, stage, index, outputs.length, failedCount, stageRecord);
+      completeStage('failed', reason);
       return {
         status: 'failed',
         error: { code: 'quorum_not_met', message: `Stage "${stage.name}": ${reason}` },
@@ -149,37 +149,41 @@ export async function runPattern(input: PatternRunInput): Promise<PatternRunEnd>
         stage.mode === 'one'
           ? `Every model failed (${input.fallbackOrder.join(', ')}); the previous stage's output stands.`
           : `Only ${outputs.length} of ${participants.length} models answered; ${quorum} needed (minResponses). The previous stage's outputs pass on.`;
-      finishStage(stageRecord, 'skipped', reason);
+      completeStage('skipped', reason);
       earlier.set(stage.name, previous);
       if (stage.mode === 'one') lastOne = undefined;
     }
-    emitStageCompleted(emit, stage, index, outputs.length, failedCount, stageRecord);
     progress.finishStage(stage.name);
   }
 
-  record.result = buildResult(pattern, record, previous, lastOne, input.fallbackOrder[0]!);
-  return { status: 'succeeded' };
+  const result = buildResult(pattern, lastStatus, previous, lastOne, input.fallbackOrder[0]!);
+  return { status: 'succeeded', result };
 }
 
 async function callOne(
   input: PatternRunInput,
   stage: StageDefinition,
-  stageRecord: StageRecord,
   inputs: StageInputs,
   modelId: string,
   progress: ProgressTracker,
 ): Promise<ModelCallOutcome> {
-  const { record, job, emit } = input;
+  const { job, emit } = input;
   const maxCost = job.options.maxCostUsd;
-  if (maxCost !== undefined && record.usage.costUsd >= maxCost) {
-    const outcome: ModelCallOutcome = {
-      ok: false,
-      error: budgetError(record.usage.costUsd, maxCost),
-      latencyMs: 0,
-      attempts: 0,
-    };
-    pushResponse(stageRecord, modelId, outcome);
-    return outcome;
+  const spent = input.current().usage.costUsd;
+  if (maxCost !== undefined && spent >= maxCost) {
+    const error = budgetError(spent, maxCost);
+    emit({
+      type: 'model.failed',
+      data: {
+        stage: stage.name,
+        model: modelId,
+        error: error.toJSON(),
+        willRetry: false,
+        attempt: 0,
+        latencyMs: 0,
+      },
+    });
+    return { ok: false, error, latencyMs: 0, attempts: 0 };
   }
   const prompt = renderTemplate(stage.template, inputs.valuesFor(modelId));
   const outcome = await input.caller.call({
@@ -205,11 +209,7 @@ async function callOne(
     },
   });
   if (input.signal.aborted) return outcome;
-  pushResponse(stageRecord, modelId, outcome);
   if (outcome.ok) {
-    record.usage.inputTokens += outcome.usage.inputTokens;
-    record.usage.outputTokens += outcome.usage.outputTokens;
-    record.usage.costUsd += outcome.costUsd;
     emit({
       type: 'model.completed',
       data: {
@@ -232,6 +232,7 @@ async function callOne(
         error: outcome.error.toJSON(),
         willRetry: false,
         attempt: outcome.attempts,
+        latencyMs: outcome.latencyMs,
       },
     });
   }
@@ -247,70 +248,15 @@ function budgetError(spent: number, limit: number): ProviderError {
   });
 }
 
-function pushResponse(stageRecord: StageRecord, modelId: string, outcome: ModelCallOutcome): void {
-  const response: ModelResponse = outcome.ok
-    ? {
-        model: modelId,
-        status: 'succeeded',
-        text: outcome.text,
-        error: null,
-        latencyMs: outcome.latencyMs,
-        attempts: outcome.attempts,
-        cached: outcome.cached,
-        usage: outcome.usage,
-        costUsd: outcome.costUsd,
-      }
-    : {
-        model: modelId,
-        status: 'failed',
-        text: null,
-        error: outcome.error.toJSON(),
-        latencyMs: outcome.latencyMs,
-        attempts: outcome.attempts,
-        cached: false,
-        usage: { inputTokens: 0, outputTokens: 0 },
-        costUsd: 0,
-      };
-  stageRecord.responses.push(response);
-}
-
-function finishStage(stageRecord: StageRecord, status: StageRecord['status'], reason: string | null): void {
-  stageRecord.status = status;
-  stageRecord.reason = reason;
-  stageRecord.completedAt = now();
-}
-
-function emitStageCompleted(
-  emit: PatternRunInput['emit'],
-  stage: StageDefinition,
-  index: number,
-  succeeded: number,
-  failed: number,
-  stageRecord: StageRecord,
-): void {
-  emit({
-    type: 'stage.completed',
-    data: {
-      stage: stage.name,
-      index,
-      succeeded,
-      failed,
-      status: stageRecord.status,
-      reason: stageRecord.reason,
-    },
-  });
-}
-
 function buildResult(
   pattern: PatternDefinition,
-  record: AnalysisRecord,
+  lastStatus: StageStatus,
   previous: StageOutput[],
   lastOne: { output: StageOutput; fallbackFrom: string | null } | undefined,
   synthesisModel: string,
-): AnalysisRecord['result'] {
+): AnalysisResult | null {
   const last = pattern.stages.at(-1)!;
-  const lastRecord = record.stages.at(-1)!;
-  if (last.mode === 'one' && lastRecord.status === 'succeeded' && lastOne) {
+  if (last.mode === 'one' && lastStatus === 'succeeded' && lastOne) {
     return {
       text: lastOne.output.text,
       model: lastOne.output.model,

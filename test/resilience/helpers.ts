@@ -6,9 +6,11 @@
  */
 import { expect } from 'vitest';
 import type { ModelConfig, ProviderConfig } from '../../src/config/types.js';
+import type { AnalysisRecord as FullRecord } from '../../src/domain/analysis.js';
 import { ERROR_CODES } from '../../src/providers/errors.js';
 import { json, type TestApp } from '../support/app.js';
 import type { FakeReply, FakeUpstream, RecordedRequest } from '../support/fake-openai.js';
+import { replay } from '../support/replay.js';
 import { type ReceivedEvent, readStream, TERMINAL } from '../support/sse.js';
 
 export const API_KEY = 'sk-test-LEAKCHECK-7f3a9c2e51b0';
@@ -196,6 +198,8 @@ export async function run(
   const events = await eventsOf(app, record.id, headers);
   expectOneTerminal(events, record);
   expectExplained(record);
+  // The record is the reduction of its events: a reader of the stream alone rebuilds it exactly.
+  expect(replay(record as unknown as FullRecord, events)).toEqual(record);
   return { record, events };
 }
 

@@ -129,16 +129,15 @@ export class MemoryStore implements AnalysisStore {
     event: AnalysisEventPayload,
     options: WriteOptions = {},
   ): Promise<StoredEvent | undefined> {
-    const entry = this.entries.get(id);
-    if (entry && !entry.closed && options.record) entry.record = options.record;
-    return this.appendNow(id, event);
+    return this.appendNow(id, event, options);
   }
 
   /** Synchronous append: the memory store needs no round trip. */
-  appendNow(id: string, event: AnalysisEventPayload): StoredEvent | undefined {
+  appendNow(id: string, event: AnalysisEventPayload, options: WriteOptions = {}): StoredEvent | undefined {
     const entry = this.entries.get(id);
     if (!entry || entry.closed) return undefined;
-    const stored = new LoggedEvent(entry.events.length + 1, id, event, this.now());
+    if (options.record) entry.record = options.record;
+    const stored = new LoggedEvent(entry.events.length + 1, id, event, options.at ?? this.now());
     entry.events.push(stored);
     if (TERMINAL_EVENTS.has(event.type)) entry.closed = true;
     if (entry.listeners) {

@@ -165,7 +165,7 @@ export class RedisStore implements AnalysisStore {
     options: WriteOptions = {},
   ): Promise<StoredEvent | undefined> {
     // The data line is built here; the script adds `id:` and `event:` around it.
-    const dataLine = eventDataLine(id, event, new Date().toISOString());
+    const dataLine = eventDataLine(id, event, new Date(options.at ?? Date.now()).toISOString());
     const terminal = TERMINAL_EVENTS.has(event.type);
     const eventId = await this.redis.chorusAppend(
       this.key('a', id),

@@ -29,6 +29,8 @@ export interface WriteOptions {
   lockToken?: string | undefined;
   /** With a terminal event: the final record, written together with the event. */
   record?: AnalysisRecord | undefined;
+  /** When the event happened, epoch milliseconds (default: now). */
+  at?: number | undefined;
 }
 
 export interface StoredAnalysis {
@@ -57,8 +59,11 @@ export interface AnalysisStore {
    * analysis already ended): nothing is written after the terminal event.
    */
   append(id: string, event: AnalysisEventPayload, options?: WriteOptions): Promise<StoredEvent | undefined>;
-  /** A synchronous append, for stores that need no round trip (the memory store). */
-  appendNow?(id: string, event: AnalysisEventPayload): StoredEvent | undefined;
+  /**
+   * A synchronous append, for stores that need no round trip (the memory
+   * store); `record`, when given, is the record this event leaves.
+   */
+  appendNow?(id: string, event: AnalysisEventPayload, options?: WriteOptions): StoredEvent | undefined;
   /** Events after `afterId`, in order. */
   readEvents(id: string, afterId: number): Promise<StoredEvent[]>;
   /**

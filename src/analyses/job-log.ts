@@ -1,0 +1,77 @@
+import type { AnalysisEventPayload, AnalysisRecord } from '../domain/analysis.js';
+import { type ReduceContext, reduce } from './reduce.js';
+import type { AnalysisStore, WriteOptions } from './store/store.js';
+
+/** Thrown when the store refuses a write: another worker holds the analysis now. */
+export class LostOwnership extends Error {
+  override readonly name = 'LostOwnership';
+}
+
+/** Events after which a store kept apart from the process is sent the record. */
+const CHECKPOINTS = new Set<AnalysisEventPayload['type']>([
+  'analysis.started',
+  'analysis.resumed',
+  'stage.started',
+  'stage.completed',
+  'model.completed',
+]);
+
+/**
+ * The one writer of an analysis's events while it runs. Each event is stamped,
+ * reduced into the record at once (so the run reads the state its own events
+ * made), and appended to the store in order. A store that needs no round trip
+ * (memory) takes the event and the record together; one that does (Redis)
+ * gets a chain of writes, with the record at checkpoints. A refused write
+ * means the analysis is no longer ours: it ended, or another worker took it.
+ */
+export class JobLog {
+  #record: AnalysisRecord;
+  #chain: Promise<unknown> = Promise.resolve();
+  #failure: unknown;
+
+  constructor(
+    private readonly store: AnalysisStore,
+    record: AnalysisRecord,
+    private readonly context: ReduceContext & { now: () => number },
+    private readonly write: WriteOptions = {},
+  ) {
+    this.#record = record;
+  }
+
+  /** The record as every event so far reduces it. */
+  get record(): AnalysisRecord {
+    return this.#record;
+  }
+
+  readonly emit = (event: AnalysisEventPayload): void => {
+    const at = this.context.now();
+    const before = this.#record;
+    const record = reduce(before, event, at, this.context);
+    this.#record = record;
+    const store = this.store;
+    const id = record.id;
+    if (store.appendNow) {
+      store.appendNow(id, event, { at, record: record === before ? undefined : record });
+      return;
+    }
+    const checkpoint = CHECKPOINTS.has(event.type);
+    this.#chain = this.#chain.then(async () => {
+      if (this.#failure) return;
+      const stored = await store.append(id, event, { ...this.write, at });
+      if (!stored) {
+        this.#failure = new LostOwnership(`Analysis ${id}: the event log refused a write.`);
+        return;
+      }
+      if (checkpoint) await store.save(record, this.write);
+    });
+    this.#chain.catch((error: unknown) => {
+      this.#failure ??= error;
+    });
+  };
+
+  /** Waits for every write so far; throws what a write met (a lost ownership, a store error). */
+  async flush(): Promise<void> {
+    await this.#chain.catch(() => {});
+    if (this.#failure) throw this.#failure;
+  }
+}
