@@ -14,8 +14,8 @@ import type { PatternCatalog } from '../orchestration/catalog.js';
 import { ServiceError } from './errors.js';
 import type { AnalysisExecutor } from './executor.js';
 import { newAnalysisId } from './ids.js';
-import { newRecord } from './record.js';
 import type { JobQueue } from './queue.js';
+import { newRecord } from './record.js';
 import type { AnalysisStore, ListQuery } from './store/store.js';
 import type { StreamTokens } from './stream-tokens.js';
 
