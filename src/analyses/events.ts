@@ -1,4 +1,33 @@
-import type { AnalysisEventPayload, AnalysisEventType, StoredEvent } from '../domain/analysis.js';
+import type { EngineEvent, ErrorInfo } from '../orchestration/events.js';
+import type { AnalysisRecord } from './record.js';
+
+/** The events of the job around the engine's: its start, a takeover, its end. */
+export type JobEvent =
+  | { type: 'analysis.queued'; data: Record<string, never> }
+  | { type: 'analysis.started'; data: { pattern: string; models: string[]; synthesisModel: string } }
+  | { type: 'analysis.resumed'; data: { fromStage: string; reason: string } }
+  | { type: 'analysis.completed'; data: AnalysisRecord }
+  | { type: 'analysis.failed'; data: { error: ErrorInfo } }
+  | { type: 'analysis.cancelled'; data: Record<string, never> };
+
+/** The contract's events; `analysisId` and `timestamp` are added when the event is stored. */
+export type AnalysisEventPayload = EngineEvent | JobEvent;
+
+export type AnalysisEventType = AnalysisEventPayload['type'];
+
+export const TERMINAL_EVENTS: ReadonlySet<AnalysisEventType> = new Set([
+  'analysis.completed',
+  'analysis.failed',
+  'analysis.cancelled',
+]);
+
+/** An event as stored: its SSE frame is serialized once, however many subscribers read it. */
+export interface StoredEvent {
+  id: number;
+  type: AnalysisEventType;
+  /** The complete SSE frame: `id: …\nevent: …\ndata: …\n\n`. */
+  frame: string;
+}
 
 /**
  * The `data:` line of an event: one line of JSON (JSON.stringify never emits

@@ -1,19 +1,16 @@
 import { setMaxListeners } from 'node:events';
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import {
-  type AnalysisEventPayload,
-  type AnalysisRecord,
-  type ErrorInfo,
-  TERMINAL_STATUSES,
-} from '../domain/analysis.js';
 import type { ModelCaller } from '../models/call-model.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { fallbackOrder } from '../models/selector.js';
 import { adaptSettings, type CallSettings } from '../models/settings.js';
 import { type CouncilRanking, rankCouncil, withRanking } from '../orchestration/council.js';
-import { type PatternRunEnd, runPattern } from '../orchestration/run-pattern.js';
+import type { ErrorInfo } from '../orchestration/events.js';
+import { type CompletedStage, type PatternRunEnd, runPattern } from '../orchestration/run-pattern.js';
 import type { StageOutput } from '../orchestration/stage-inputs.js';
+import type { AnalysisEventPayload } from './events.js';
 import { JobLog, LostOwnership } from './job-log.js';
+import { type AnalysisRecord, TERMINAL_STATUSES } from './record.js';
 import { reduce } from './reduce.js';
 import type { AnalysisStore, WriteOptions } from './store/store.js';
 
@@ -63,7 +60,7 @@ export class AnalysisExecutor {
     );
     const emit = log.emit;
     const record = stored.record;
-    const completed = new Map<string, StageOutput[]>();
+    const completed = new Map<string, CompletedStage>();
     if (record.status === 'running') {
       const fromStage = completedStages(record, completed);
       emit({
@@ -90,8 +87,9 @@ export class AnalysisExecutor {
     try {
       end = await runPattern({
         pattern: job.pattern,
-        current: () => log.record,
         job,
+        models: record.models,
+        spentUsd: () => log.record.usage.costUsd,
         fallbackOrder: fallbackOrder(registry, record),
         settingsFor,
         caller,
@@ -160,15 +158,16 @@ export class AnalysisExecutor {
  * Resume: the outputs of the stages a previous worker completed, by stage
  * name, and the stage to start from (the one it was in starts over).
  */
-function completedStages(record: AnalysisRecord, completed: Map<string, StageOutput[]>): string {
+function completedStages(record: AnalysisRecord, completed: Map<string, CompletedStage>): string {
   let previous: StageOutput[] = [];
   for (const stage of record.stages) {
     if (stage.status === 'succeeded') {
       previous = stage.responses
         .filter((response) => response.status === 'succeeded' && response.text !== null)
         .map((response) => ({ model: response.model, text: response.text! }));
-      completed.set(stage.name, previous);
-    } else if (stage.status === 'skipped') completed.set(stage.name, previous);
+      completed.set(stage.name, { status: 'succeeded', outputs: previous });
+    } else if (stage.status === 'skipped')
+      completed.set(stage.name, { status: 'skipped', outputs: previous });
     else return stage.name;
   }
   return record.stages[0]?.name ?? '';

@@ -1,4 +1,5 @@
-import type { AnalysisEventPayload, AnalysisRecord } from '../domain/analysis.js';
+import type { AnalysisEventPayload } from './events.js';
+import type { AnalysisRecord } from './record.js';
 import { type ReduceContext, reduce } from './reduce.js';
 import type { AnalysisStore, WriteOptions } from './store/store.js';
 

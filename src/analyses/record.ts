@@ -1,4 +1,71 @@
-import type { AnalysisRecord } from '../domain/analysis.js';
+import type { AnalysisResult, ErrorInfo, StageStatus } from '../orchestration/events.js';
+import type { Usage } from '../providers/spec.js';
+
+export type AnalysisStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export const TERMINAL_STATUSES: ReadonlySet<AnalysisStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export interface ModelResponse {
+  model: string;
+  status: 'succeeded' | 'failed';
+  text: string | null;
+  error: ErrorInfo | null;
+  latencyMs: number;
+  attempts: number;
+  cached: boolean;
+  usage: Usage;
+  costUsd: number;
+}
+
+export interface StageRecord {
+  name: string;
+  mode: 'each' | 'one';
+  status: StageStatus;
+  startedAt: string | null;
+  completedAt: string | null;
+  reason: string | null;
+  responses: ModelResponse[];
+}
+
+export interface Progress {
+  stage: string | null;
+  progress: number;
+  message: string;
+  timestamp: string;
+  details: Record<string, unknown>;
+}
+
+/** The analysis as clients see it: the reduction of its events (`reduce.ts`). */
+export interface AnalysisRecord {
+  id: string;
+  status: AnalysisStatus;
+  pattern: string;
+  models: string[];
+  synthesisModel: string;
+  progress: Progress;
+  stages: StageRecord[];
+  result: AnalysisResult | null;
+  usage: Usage & { costUsd: number };
+  error: ErrorInfo | null;
+  warnings: string[];
+  metadata: Record<string, unknown>;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  expiresAt: string | null;
+  links: { self: string; events: string };
+}
+
+export interface AnalysisSummary {
+  id: string;
+  status: AnalysisStatus;
+  pattern: string;
+  models: string[];
+  progress: Progress;
+  createdAt: string;
+  completedAt: string | null;
+  links: { self: string; events: string };
+}
 
 export interface NewRecordInput {
   id: string;

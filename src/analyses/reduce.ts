@@ -1,10 +1,6 @@
-import type {
-  AnalysisEventPayload,
-  AnalysisRecord,
-  ErrorInfo,
-  ModelResponse,
-  StageRecord,
-} from '../domain/analysis.js';
+import type { ErrorInfo } from '../orchestration/events.js';
+import type { AnalysisEventPayload } from './events.js';
+import type { AnalysisRecord, ModelResponse, StageRecord } from './record.js';
 
 /** What the reducer needs besides the events: how long an ended analysis is kept. */
 export interface ReduceContext {

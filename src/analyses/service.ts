@@ -1,21 +1,17 @@
 import { createHash } from 'node:crypto';
-import {
-  type AnalysisJob,
-  type AnalysisOptions,
-  type AnalysisRecord,
-  TERMINAL_EVENTS,
-  TERMINAL_STATUSES,
-} from '../domain/analysis.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { canonicalJson } from '../models/resilience/response-cache.js';
 import { SelectionError, selectModels } from '../models/selector.js';
 import { adaptSettings } from '../models/settings.js';
 import type { PatternCatalog } from '../orchestration/catalog.js';
+import type { RunOptions } from '../orchestration/events.js';
 import { ServiceError } from './errors.js';
+import { TERMINAL_EVENTS } from './events.js';
 import type { AnalysisExecutor } from './executor.js';
 import { newAnalysisId } from './ids.js';
+import type { AnalysisJob } from './job.js';
 import type { JobQueue } from './queue.js';
-import { newRecord } from './record.js';
+import { type AnalysisRecord, newRecord, TERMINAL_STATUSES } from './record.js';
 import type { AnalysisStore, ListQuery } from './store/store.js';
 import type { StreamTokens } from './stream-tokens.js';
 
@@ -25,7 +21,7 @@ export interface CreateAnalysisInput {
   pattern?: string | undefined;
   models?: string[] | undefined;
   synthesisModel?: string | undefined;
-  options?: AnalysisOptions | undefined;
+  options?: RunOptions | undefined;
   metadata?: Record<string, unknown> | undefined;
 }
 

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { type StoredEvent, TERMINAL_EVENTS } from '../domain/analysis.js';
+import { type StoredEvent, TERMINAL_EVENTS } from '../analyses/events.js';
 
 /**
  * Writes one subscriber's event stream. The events of one turn of the event

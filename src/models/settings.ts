@@ -1,5 +1,10 @@
-import type { AnalysisOptions } from '../domain/analysis.js';
 import type { RegisteredModel } from './registry.js';
+
+/** The generation settings a client asks for; a model may take them as they are or adapted. */
+export interface GenerationOptions {
+  temperature?: number | undefined;
+  maxTokens?: number | undefined;
+}
 
 export interface CallSettings {
   temperature: number | undefined;
@@ -14,7 +19,7 @@ const DEFAULT_REQUIRED_MAX_TOKENS = 4096;
  */
 export function adaptSettings(
   model: RegisteredModel,
-  options: AnalysisOptions,
+  options: GenerationOptions,
 ): { settings: CallSettings; warnings: string[] } {
   const capabilities = model.languageModel.capabilities;
   const warnings: string[] = [];

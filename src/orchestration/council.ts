@@ -1,4 +1,4 @@
-import type { AnalysisResult, RankingEntry } from '../domain/analysis.js';
+import type { AnalysisResult, RankingEntry } from './events.js';
 import { aggregateRankings, parseRanking } from './ranking.js';
 import type { StageInputs, StageOutput } from './stage-inputs.js';
 

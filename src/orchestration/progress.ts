@@ -1,4 +1,8 @@
-import type { Progress } from '../domain/analysis.js';
+import type { EngineEvent } from './events.js';
+
+/** A progress report, as its event carries it. */
+export type ProgressUpdate = Extract<EngineEvent, { type: 'progress' }>['data'];
+
 import type { PatternDefinition } from './patterns/types.js';
 
 /**
@@ -17,7 +21,7 @@ export class ProgressTracker {
   constructor(
     pattern: PatternDefinition,
     modelCount: number,
-    private readonly publish: (progress: Progress) => void,
+    private readonly publish: (progress: ProgressUpdate) => void,
   ) {
     let offset = 0;
     for (const stage of pattern.stages) {
@@ -66,6 +70,6 @@ export class ProgressTracker {
   private emit(stage: string, message: string, details: Record<string, unknown>): void {
     const value = Math.max(this.last, this.fraction());
     this.last = value;
-    this.publish({ stage, progress: value, message, timestamp: new Date().toISOString(), details });
+    this.publish({ stage, progress: value, message, details });
   }
 }

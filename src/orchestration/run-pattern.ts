@@ -1,14 +1,6 @@
-import type {
-  AnalysisEventPayload,
-  AnalysisJob,
-  AnalysisRecord,
-  AnalysisResult,
-  ErrorInfo,
-  StageStatus,
-} from '../domain/analysis.js';
-import type { ModelCaller, ModelCallOutcome } from '../models/call-model.js';
+import type { ModelCaller } from '../models/call-model.js';
 import type { CallSettings } from '../models/settings.js';
-import { ProviderError } from '../providers/errors.js';
+import type { AnalysisResult, EngineEvent, ErrorInfo, RunRequest, StageStatus } from './events.js';
 import type { PatternDefinition, StageDefinition } from './patterns/types.js';
 import { ProgressTracker } from './progress.js';
 import { StageInputs, type StageOutput } from './stage-inputs.js';
@@ -16,20 +8,31 @@ import { renderTemplate } from './template.js';
 
 export interface PatternRunInput {
   pattern: PatternDefinition;
-  /** The record as the events so far reduce it; the run reads it, events change it. */
-  current(): AnalysisRecord;
-  job: AnalysisJob;
+  job: RunRequest;
+  /** The models of the analysis, best first. */
+  models: readonly string[];
+  /** What the analysis has cost so far, in US dollars (what its events add up to). */
+  spentUsd(): number;
   /** The order a single-model stage tries its models: synthesis model first. */
   fallbackOrder: readonly string[];
   settingsFor(modelId: string): CallSettings;
   caller: ModelCaller;
-  emit(event: AnalysisEventPayload): void;
+  emit(event: EngineEvent): void;
   signal: AbortSignal;
   /** Parses the outputs of a stage marked `parse` (the council's rankings); also for stages completed before a resume. */
   afterStage?: ((stage: StageDefinition, outputs: StageOutput[], inputs: StageInputs) => void) | undefined;
-  /** Resume: outputs of stages completed by an earlier run, by stage name. */
-  completed?: ReadonlyMap<string, StageOutput[]> | undefined;
+  /** Resume: the stages an earlier run completed, by stage name. */
+  completed?: ReadonlyMap<string, CompletedStage> | undefined;
 }
+
+/** A stage an earlier run completed: how it ended and the outputs that pass on from it. */
+export interface CompletedStage {
+  status: 'succeeded' | 'skipped';
+  outputs: StageOutput[];
+}
+
+/** A model call as the stage sees it. */
+type StageCallOutcome = { ok: true; text: string } | { ok: false; error: ErrorInfo };
 
 export type PatternRunEnd =
   | { status: 'succeeded'; result: AnalysisResult | null }
@@ -42,18 +45,8 @@ export type PatternRunEnd =
  */
 export async function runPattern(input: PatternRunInput): Promise<PatternRunEnd> {
   const { pattern, job, emit, signal } = input;
-  const models = input.current().models;
-  const progress = new ProgressTracker(pattern, models.length, (update) => {
-    emit({
-      type: 'progress',
-      data: {
-        stage: update.stage,
-        progress: update.progress,
-        message: update.message,
-        details: update.details,
-      },
-    });
-  });
+  const models = input.models;
+  const progress = new ProgressTracker(pattern, models.length, (data) => emit({ type: 'progress', data }));
   const earlier = new Map<string, StageOutput[]>();
   let previous: StageOutput[] = [];
   let lastOne: { output: StageOutput; fallbackFrom: string | null } | undefined;
@@ -61,11 +54,12 @@ export async function runPattern(input: PatternRunInput): Promise<PatternRunEnd>
 
   for (let index = 0; index < pattern.stages.length; index++) {
     const stage = pattern.stages[index]!;
-    const done = input.completed?.get(stage.name);
-    if (done) {
+    const finished = input.completed?.get(stage.name);
+    if (finished) {
       // A stage an earlier run completed is not run again, but what was derived
       // from its outputs (the council's ranking) is derived again.
-      lastStatus = input.current().stages[index]!.status;
+      const done = finished.outputs;
+      lastStatus = finished.status;
       if (lastStatus === 'succeeded' && input.afterStage) {
         input.afterStage(stage, done, new StageInputs(stage, job.prompt, previous, earlier));
       }
@@ -96,7 +90,7 @@ export async function runPattern(input: PatternRunInput): Promise<PatternRunEnd>
         if (outcome.ok) outputs.push({ model: participants[position]!, text: outcome.text });
         else {
           failedCount++;
-          if (outcome.error.code === 'budget_exceeded') budgetHit = outcome.error.toJSON();
+          if (outcome.error.code === 'budget_exceeded') budgetHit = outcome.error;
         }
       });
     } else {
@@ -113,7 +107,7 @@ export async function runPattern(input: PatternRunInput): Promise<PatternRunEnd>
         }
         failedCount++;
         if (outcome.error.code === 'budget_exceeded') {
-          budgetHit = outcome.error.toJSON();
+          budgetHit = outcome.error;
           break;
         }
       }
@@ -166,24 +160,17 @@ async function callOne(
   inputs: StageInputs,
   modelId: string,
   progress: ProgressTracker,
-): Promise<ModelCallOutcome> {
+): Promise<StageCallOutcome> {
   const { job, emit } = input;
   const maxCost = job.options.maxCostUsd;
-  const spent = input.current().usage.costUsd;
+  const spent = input.spentUsd();
   if (maxCost !== undefined && spent >= maxCost) {
     const error = budgetError(spent, maxCost);
     emit({
       type: 'model.failed',
-      data: {
-        stage: stage.name,
-        model: modelId,
-        error: error.toJSON(),
-        willRetry: false,
-        attempt: 0,
-        latencyMs: 0,
-      },
+      data: { stage: stage.name, model: modelId, error, willRetry: false, attempt: 0, latencyMs: 0 },
     });
-    return { ok: false, error, latencyMs: 0, attempts: 0 };
+    return { ok: false, error };
   }
   const prompt = renderTemplate(stage.template, inputs.valuesFor(modelId));
   const outcome = await input.caller.call({
@@ -208,7 +195,7 @@ async function callOne(
         }),
     },
   });
-  if (input.signal.aborted) return outcome;
+  if (input.signal.aborted) return outcome.ok ? outcome : { ok: false, error: outcome.error.toJSON() };
   if (outcome.ok) {
     emit({
       type: 'model.completed',
@@ -237,15 +224,14 @@ async function callOne(
     });
   }
   progress.modelDone(stage.name, modelId, outcome.ok);
-  return outcome;
+  return outcome.ok ? outcome : { ok: false, error: outcome.error.toJSON() };
 }
 
-function budgetError(spent: number, limit: number): ProviderError {
-  return new ProviderError({
+function budgetError(spent: number, limit: number): ErrorInfo {
+  return {
     code: 'budget_exceeded',
     message: `The analysis has cost $${spent.toFixed(6)}, reaching options.maxCostUsd ($${limit}); no further model calls start.`,
-    retryable: false,
-  });
+  };
 }
 
 function buildResult(

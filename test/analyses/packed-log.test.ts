@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { AnalysisEventPayload } from '../../src/analyses/events.js';
 import { LoggedEvent } from '../../src/analyses/events.js';
 import { PackedLog } from '../../src/analyses/store/packed-log.js';
-import type { AnalysisEventPayload } from '../../src/domain/analysis.js';
 
 describe('packed event logs', () => {
   it('read back the very frames they packed, from every position, non-ASCII text included', () => {

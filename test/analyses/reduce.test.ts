@@ -5,9 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { AnalysisEventPayload } from '../../src/analyses/events.js';
+import type { AnalysisRecord } from '../../src/analyses/record.js';
 import { newRecord } from '../../src/analyses/record.js';
 import { CANCELLED_ERROR, reduce, reduceAll } from '../../src/analyses/reduce.js';
-import type { AnalysisEventPayload, AnalysisRecord } from '../../src/domain/analysis.js';
 import { replay } from '../support/replay.js';
 
 interface OldLog {

@@ -6,8 +6,8 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AnalysisEventType, StoredEvent } from '../../src/analyses/events.js';
 import { eventFrame } from '../../src/analyses/events.js';
-import type { AnalysisEventType, StoredEvent } from '../../src/domain/analysis.js';
 import { EventStreamWriter } from '../../src/http/event-stream-writer.js';
 import { readStream } from '../support/sse.js';
 

@@ -4,9 +4,10 @@
  * then every event through the reducer.
  */
 
+import type { AnalysisEventPayload } from '../../src/analyses/events.js';
+import type { AnalysisRecord } from '../../src/analyses/record.js';
 import { newRecord } from '../../src/analyses/record.js';
 import { reduceAll } from '../../src/analyses/reduce.js';
-import type { AnalysisEventPayload, AnalysisRecord } from '../../src/domain/analysis.js';
 
 /** An event as a client receives it: its `data` carries `analysisId` and `timestamp`. */
 export interface WireEvent {

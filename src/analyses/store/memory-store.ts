@@ -1,11 +1,6 @@
-import {
-  type AnalysisEventPayload,
-  type AnalysisJob,
-  type AnalysisRecord,
-  type StoredEvent,
-  TERMINAL_EVENTS,
-} from '../../domain/analysis.js';
-import { LoggedEvent } from '../events.js';
+import { type AnalysisEventPayload, LoggedEvent, type StoredEvent, TERMINAL_EVENTS } from '../events.js';
+import type { AnalysisJob } from '../job.js';
+import type { AnalysisRecord } from '../record.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { PackedLog } from './packed-log.js';
 import type {

@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { AnalysisEventType, StoredEvent } from '../../domain/analysis.js';
+import type { AnalysisEventType, StoredEvent } from '../events.js';
 
 /**
  * A finished analysis's event log, kept compact for as long as it is retained:

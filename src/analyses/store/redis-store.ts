@@ -2,12 +2,13 @@ import type { Redis, Result } from 'ioredis';
 import {
   type AnalysisEventPayload,
   type AnalysisEventType,
-  type AnalysisJob,
-  type AnalysisRecord,
+  eventDataLine,
+  eventFrame,
   type StoredEvent,
   TERMINAL_EVENTS,
-} from '../../domain/analysis.js';
-import { eventDataLine, eventFrame } from '../events.js';
+} from '../events.js';
+import type { AnalysisJob } from '../job.js';
+import type { AnalysisRecord } from '../record.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { APPEND, SAVE } from './redis-scripts.js';
 import type {

@@ -1,10 +1,6 @@
-import type {
-  AnalysisEventPayload,
-  AnalysisJob,
-  AnalysisRecord,
-  AnalysisStatus,
-  StoredEvent,
-} from '../../domain/analysis.js';
+import type { AnalysisEventPayload, StoredEvent } from '../events.js';
+import type { AnalysisJob } from '../job.js';
+import type { AnalysisRecord, AnalysisStatus } from '../record.js';
 
 export type EventListener = (event: StoredEvent) => void;
 

@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ServiceError } from '../../analyses/errors.js';
+import type { AnalysisRecord, AnalysisSummary } from '../../analyses/record.js';
 import type { AnalysisService } from '../../analyses/service.js';
 import { decodeCursor } from '../../analyses/store/cursor.js';
-import type { AnalysisRecord, AnalysisSummary } from '../../domain/analysis.js';
 import { HttpProblem } from '../problem.js';
 import { parseIdempotencyKey, parsePreferWait } from '../request-headers.js';
 import {

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { type StoredEvent, TERMINAL_EVENTS } from '../../analyses/events.js';
+import { TERMINAL_STATUSES } from '../../analyses/record.js';
 import type { AnalysisStore } from '../../analyses/store/store.js';
 import type { StreamTokens } from '../../analyses/stream-tokens.js';
-import { type StoredEvent, TERMINAL_EVENTS, TERMINAL_STATUSES } from '../../domain/analysis.js';
 import { EventStreamWriter } from '../event-stream-writer.js';
 import { HttpProblem } from '../problem.js';
 import { parseLastEventId } from '../request-headers.js';

@@ -1,0 +1,8 @@
+import type { RunRequest } from '../orchestration/events.js';
+import type { PatternDefinition } from '../orchestration/patterns/types.js';
+
+/** What the runner needs besides the record: never shown to clients. */
+export interface AnalysisJob extends RunRequest {
+  /** The pattern as it was when the analysis was accepted (any worker can run it). */
+  pattern: PatternDefinition;
+}
