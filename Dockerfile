@@ -43,6 +43,8 @@ ENV NODE_ENV=production \
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The built-in patterns are data files, read at boot.
+COPY patterns ./patterns
 
 USER node
 EXPOSE 3000

@@ -11,12 +11,16 @@
  * the machine. Env: UPSTREAM_URL (…/v1).
  */
 import Fastify from 'fastify';
-import { standard } from '../../src/orchestration/patterns/standard.js';
+import { getBuiltInPattern } from '../../src/orchestration/patterns/index.js';
 import { ready, serve } from '../lib/ipc.js';
 import { openaiClient, streamedCall } from '../lib/openai-call.js';
 
 const client = openaiClient(process.env.UPSTREAM_URL);
-const [initial, meta, synthesis] = standard.stages.map((stage) => stage.template) as [string, string, string];
+const [initial, meta, synthesis] = getBuiltInPattern('standard')!.stages.map((stage) => stage.template) as [
+  string,
+  string,
+  string,
+];
 const app = Fastify({ logger: false });
 
 const call = async (model: string, prompt: string) => (await streamedCall(client, model, prompt)).text;

@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { council } from '../../src/orchestration/patterns/council.js';
-import { FOUR_STAGE_PATTERNS } from '../../src/orchestration/patterns/four-stage.js';
 import { BUILT_IN_PATTERNS, getBuiltInPattern } from '../../src/orchestration/patterns/index.js';
-import { moa } from '../../src/orchestration/patterns/moa.js';
 import type { PatternDefinition, StageDefinition } from '../../src/orchestration/patterns/types.js';
 import { validatePatternDefinition } from '../../src/orchestration/patterns/validate.js';
 import { renderTemplate, templateVariables } from '../../src/orchestration/template.js';
@@ -19,6 +16,9 @@ const FOUR_STAGE_NAMES = [
   'time',
   'innovation',
 ];
+const FOUR_STAGE_PATTERNS = FOUR_STAGE_NAMES.map((name) => getBuiltInPattern(name)!);
+const council = getBuiltInPattern('council')!;
+const moa = getBuiltInPattern('moa')!;
 
 /** Stage names and modes from the API contract. */
 const CONTRACT: Record<string, Array<[string, 'each' | 'one']>> = {
