@@ -364,7 +364,10 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 // ---------------------------------------------------------------------------------------------
 
 beforeAll(async () => {
-  t = await startApp({ env: { API_KEYS: KEYS.join(','), QUEUE_MAX: '100000' } });
+  // Wrong keys are part of what is explored here: the per-address lockout is tested on its own.
+  t = await startApp({
+    env: { API_KEYS: KEYS.join(','), QUEUE_MAX: '100000', AUTH_FAILURES_PER_MINUTE: '1000000' },
+  });
   const create = async (key: string, prompt: string) => {
     const res = await fetch(`${t.url}/v1/analyses`, {
       method: 'POST',
