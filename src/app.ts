@@ -185,7 +185,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         maxBufferedBytes: 8 * 1024 * 1024,
         open: openStreams,
       });
-      await v1.register(patternRoutes, { catalog });
+      await v1.register(patternRoutes, {
+        catalog,
+        maxPatternBytes: config.MAX_PATTERN_BYTES,
+        maxErrors: config.MAX_VALIDATION_ERRORS,
+      });
       await v1.register(modelRoutes, { registry, health: caller });
     });
 
