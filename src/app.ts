@@ -6,12 +6,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import type { pino } from 'pino';
-import type { z } from 'zod';
 import type { Config } from './config/index.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
+import { registerJsonBody, zodValidatorCompiler } from './http/body-validation.js';
 import { ApiKeyAuth } from './http/plugins/auth.js';
+import { AuthFailureLimiter } from './http/plugins/auth-failures.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
-import { sendProblem, toPointer } from './http/problem.js';
+import { sendProblem } from './http/problem.js';
+import { clientErrorHandler, frameworkErrors, REQUEST_ID, requireHost } from './http/protocol-errors.js';
 import { analysisRoutes } from './http/routes/analyses.js';
 import { analysisEventRoutes } from './http/routes/analysis-events.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -24,22 +26,14 @@ export interface AppOptions extends EngineOptions {
   /** A pino instance (tests pass a silent one or one writing to a buffer). */
   logger?: pino.Logger;
   heartbeatMs?: number;
+  /** The clock of the HTTP layer's time windows (failed authentication); tests pass a fake one. */
+  now?: () => number;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     chorus: Engine;
   }
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-interface ValidationIssue {
-  instancePath: string;
-  message: string;
-  keyword: string;
-  schemaPath: string;
-  params: Record<string, unknown>;
 }
 
 /** Builds the whole service as a Fastify instance; `server.ts` and the tests both use it. */
@@ -64,18 +58,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { maxParamLength: 500 },
-    // Malformed URLs never reach a route: answer them as problems too.
-    frameworkErrors: (error, request, reply) => {
-      reply.header('x-request-id', request.id);
-      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-        return sendProblem(request, reply, 'uriTooLong', 'A path segment is longer than this API accepts.');
-      }
-      if (error.code === 'FST_ERR_BAD_URL') {
-        return sendProblem(request, reply, 'validation', 'The path is not valid percent-encoding.');
-      }
-      return sendProblem(request, reply, 'validation', 'The request could not be routed.');
+    frameworkErrors,
+    clientErrorHandler,
+    // A client has REQUEST_TIMEOUT_MS to send its whole request (a body dribbled a byte at a
+    // time is cut off with a 408); the check runs often enough for the limit to hold.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      headersTimeout: Math.min(config.REQUEST_TIMEOUT_MS, 60_000),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(25, Math.floor(config.REQUEST_TIMEOUT_MS / 10))),
+      requireHostHeader: false,
     },
   });
+  app.addHook('onRequest', requireHost);
 
   const engine = await createEngine(config, app.log, options);
   const { service, store, registry, catalog, caller, metrics, tokens } = engine;
@@ -83,40 +78,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('owner', '');
 
   // zod validates input; responses are plain JSON (records are built to their schema and tested for it).
-  app.setValidatorCompiler(({ schema }) => (data) => {
-    const result = (schema as z.ZodType).safeParse(data);
-    if (result.success) return { value: result.data };
-    return {
-      error: result.error.issues.flatMap((issue): ValidationIssue[] =>
-        issue.code === 'unrecognized_keys'
-          ? issue.keys.map((key) => ({
-              instancePath: toPointer([...issue.path, key]),
-              message: `unknown field "${key}": remove it or check its spelling`,
-              keyword: issue.code,
-              schemaPath: '',
-              params: {},
-            }))
-          : [
-              {
-                instancePath: toPointer(issue.path),
-                message: issue.message,
-                keyword: issue.code,
-                schemaPath: '',
-                params: {},
-              },
-            ],
-      ),
-    };
-  });
+  app.setValidatorCompiler(zodValidatorCompiler(config.MAX_VALIDATION_ERRORS));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  app.removeContentTypeParser('text/plain');
-  // An empty body with a JSON content type (some clients send one with every POST) counts as no body.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if ((body as string).trim() === '') return done(null, undefined);
-    parseJson(request, body as string, done);
-  });
+  registerJsonBody(app);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -172,7 +136,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { store });
   metrics.register(app);
 
-  const auth = new ApiKeyAuth(config.API_KEYS);
+  const auth = new ApiKeyAuth(
+    config.API_KEYS,
+    new AuthFailureLimiter({ maxFailures: config.AUTH_FAILURES_PER_MINUTE, now: options.now }),
+  );
   // A worker answers only /healthz, /readyz and /metrics, for probes.
   if (config.ROLE !== 'worker')
     await app.register(async (v1) => {
@@ -218,7 +185,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         maxBufferedBytes: 8 * 1024 * 1024,
         open: openStreams,
       });
-      await v1.register(patternRoutes, { catalog });
+      await v1.register(patternRoutes, {
+        catalog,
+        maxPatternBytes: config.MAX_PATTERN_BYTES,
+        maxErrors: config.MAX_VALIDATION_ERRORS,
+      });
       await v1.register(modelRoutes, { registry, health: caller });
     });
 

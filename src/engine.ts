@@ -78,6 +78,7 @@ export async function createEngine(
   const catalog = new PatternCatalog(
     options.patterns ?? [],
     redis ? new RedisPatternStore(redis.commands, redisPrefix) : undefined,
+    { maxPerOwner: config.MAX_CUSTOM_PATTERNS_PER_KEY },
   );
   const executor = new AnalysisExecutor({
     store,

@@ -22,9 +22,43 @@ export const REDACTED_PATHS = [
   '*.token',
 ];
 
-/** The request URL without secrets: the stream token in a query string is replaced. */
+/** Query parameters whose values never reach a log line (compared after percent-decoding). */
+const SECRET_PARAMS: ReadonlySet<string> = new Set(['token']);
+
+/** Percent-decodes what decodes (`%74oken` is `token`); a malformed escape is left as it is. */
+function lenientDecode(text: string): string {
+  const plus = text.replaceAll('+', ' ');
+  try {
+    return decodeURIComponent(plus);
+  } catch {
+    return plus.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        return run;
+      }
+    });
+  }
+}
+
+/**
+ * The request URL without secrets: the value of every query parameter whose
+ * name, once decoded the way the query parser decodes it, is a secret
+ * (`?token=`, `?%74oken=`, `?TOKEN=`) is replaced.
+ */
 export function safeUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&]*/g, '$1[redacted]');
+  const start = url.indexOf('?');
+  if (start < 0) return url;
+  const pairs = url
+    .slice(start + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      const name = equals < 0 ? pair : pair.slice(0, equals);
+      if (!SECRET_PARAMS.has(lenientDecode(name).trim().toLowerCase())) return pair;
+      return `${name}=[redacted]`;
+    });
+  return `${url.slice(0, start + 1)}${pairs.join('&')}`;
 }
 
 /** What a log line shows of a request: no headers, and no secrets in the URL. */

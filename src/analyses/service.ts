@@ -92,9 +92,9 @@ export class AnalysisService {
     const patternName = input.pattern ?? 'standard';
     const pattern = await catalog.get(owner, patternName);
     if (!pattern) {
-      const names = (await catalog.list(owner)).map((item) => item.name);
+      const available = await catalog.available(owner);
       throw new ServiceError('unprocessable', `Pattern "${patternName}" does not exist.`, {
-        errors: [{ path: '/pattern', message: `Unknown pattern. Available patterns: ${names.join(', ')}.` }],
+        errors: [{ path: '/pattern', message: `Unknown pattern. Available patterns: ${available}.` }],
       });
     }
     let selection: ReturnType<typeof selectModels>;

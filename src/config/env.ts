@@ -19,9 +19,22 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: integer(0, 65_535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  API_KEYS: optionalString
-    .pipe(z.string().optional())
-    .transform((value) => (value ? commaList.parse(value) : [])),
+  // A list that is set but names no key (`' , '`, a compose file interpolating unset variables)
+  // would turn authentication off: that is a boot error, never a silent fail-open.
+  API_KEYS: optionalString.pipe(z.string().optional()).transform((value, ctx) => {
+    const keys = value ? commaList.parse(value) : [];
+    if (value && keys.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'is set but names no key (only commas and spaces): set one or more keys, or unset API_KEYS to turn authentication off',
+      });
+      return z.NEVER;
+    }
+    return keys;
+  }),
+  /** Wrong API keys one client address may send per minute before its requests answer 429. */
+  AUTH_FAILURES_PER_MINUTE: integer(1, 1_000_000).default(20),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
   OPENAI_MODELS: optionalString.transform((value) => (value ? commaList.parse(value) : undefined)),
@@ -51,6 +64,16 @@ export const envSchema = z.object({
     .transform((value) => (value === undefined ? undefined : Number(value)))
     .pipe(z.number().int().min(1).max(1_000_000).optional()),
   BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024).default(2_097_152),
+  /** Time a client has to send a whole request (headers and body) before it is answered 408. */
+  REQUEST_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
+  /** How long an idle keep-alive connection stays open between requests. */
+  KEEP_ALIVE_TIMEOUT_MS: integer(100, 3_600_000).default(72_000),
+  /** Most problems listed in a 400's `errors` (the rest are counted in one last entry). */
+  MAX_VALIDATION_ERRORS: integer(1, 1000).default(20),
+  /** Custom patterns one API key may register. */
+  MAX_CUSTOM_PATTERNS_PER_KEY: integer(0, 100_000).default(100),
+  /** Largest custom pattern definition, in bytes of compact JSON. */
+  MAX_PATTERN_BYTES: integer(1024, 10 * 1024 * 1024).default(65_536),
   PATTERNS_DIR: optionalString,
   CORS_ORIGINS: optionalString.transform((value) => (value ? commaList.parse(value) : [])),
   STREAM_TOKEN_SECRET: optionalString.pipe(z.string().min(16).optional()),

@@ -16,6 +16,11 @@ export const PROBLEMS = {
     status: 405,
   },
   notAcceptable: { type: '/problems/not-acceptable', title: 'No acceptable representation.', status: 406 },
+  limitReached: {
+    type: '/problems/limit-reached',
+    title: 'A limit on what one API key may keep has been reached.',
+    status: 409,
+  },
   conflict: {
     type: '/problems/conflict',
     title: 'The request conflicts with the resource state.',
@@ -25,6 +30,11 @@ export const PROBLEMS = {
     type: '/problems/idempotency-key-in-use',
     title: 'A request with this Idempotency-Key is in progress.',
     status: 409,
+  },
+  requestTimeout: {
+    type: '/problems/request-timeout',
+    title: 'The request did not arrive in time.',
+    status: 408,
   },
   payloadTooLarge: {
     type: '/problems/payload-too-large',
@@ -46,6 +56,11 @@ export const PROBLEMS = {
     type: '/problems/idempotency-key-mismatch',
     title: 'The Idempotency-Key was used with a different request.',
     status: 422,
+  },
+  headersTooLarge: {
+    type: '/problems/headers-too-large',
+    title: 'The request headers are too large.',
+    status: 431,
   },
   rateLimited: { type: '/problems/rate-limited', title: 'Too many requests.', status: 429 },
   internal: { type: '/problems/internal-error', title: 'Something went wrong on our side.', status: 500 },

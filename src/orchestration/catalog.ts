@@ -1,36 +1,38 @@
+import { type AddOutcome, type CustomPatternStore, MemoryPatternStore } from './pattern-store.js';
 import { BUILT_IN_PATTERNS } from './patterns/index.js';
 import type { PatternDefinition } from './patterns/types.js';
 
-/** Where custom patterns are kept: memory by default, Redis with STORE=redis. */
-export interface CustomPatternStore {
-  get(owner: string, name: string): Promise<PatternDefinition | undefined>;
-  list(owner: string): Promise<PatternDefinition[]>;
-  /** False when the owner already has a pattern of that name. */
-  add(owner: string, pattern: PatternDefinition): Promise<boolean>;
+export type { AddOutcome, CustomPatternStore } from './pattern-store.js';
+export { MemoryPatternStore } from './pattern-store.js';
+
+/** Where a listing goes on: at a shared pattern (by position) or after a custom one (by name). */
+type Position = { shared: number } | { after: string };
+
+/** List cursors are opaque to clients. */
+function encodePosition(position: Position): string {
+  const text = 'shared' in position ? `s${position.shared}` : `c${position.after}`;
+  return Buffer.from(text).toString('base64url');
 }
 
-export class MemoryPatternStore implements CustomPatternStore {
-  private readonly patterns = new Map<string, Map<string, PatternDefinition>>();
-
-  async get(owner: string, name: string) {
-    return this.patterns.get(owner)?.get(name);
-  }
-
-  async list(owner: string) {
-    return [...(this.patterns.get(owner)?.values() ?? [])];
-  }
-
-  async add(owner: string, pattern: PatternDefinition) {
-    let mine = this.patterns.get(owner);
-    if (!mine) {
-      mine = new Map();
-      this.patterns.set(owner, mine);
-    }
-    if (mine.has(pattern.name)) return false;
-    mine.set(pattern.name, pattern);
-    return true;
-  }
+function decodePosition(cursor: string): Position | undefined {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (/^s\d{1,6}$/.test(text)) return { shared: Number(text.slice(1)) };
+  if (/^c[a-z][a-z0-9_-]{0,63}$/.test(text)) return { after: text.slice(1) };
+  return undefined;
 }
+
+export interface PatternPage {
+  data: PatternDefinition[];
+  nextCursor: string | null;
+}
+
+export interface CatalogLimits {
+  /** Custom patterns one owner may keep (MAX_CUSTOM_PATTERNS_PER_KEY). */
+  maxPerOwner: number;
+}
+
+/** How many of an owner's own pattern names a "does not exist" answer names. */
+const NAMED_CUSTOM = 20;
 
 /**
  * Built-in patterns, patterns loaded from PATTERNS_DIR (shared by everyone)
@@ -42,6 +44,7 @@ export class PatternCatalog {
   constructor(
     loaded: readonly PatternDefinition[] = [],
     private readonly custom: CustomPatternStore = new MemoryPatternStore(),
+    readonly limits: CatalogLimits = { maxPerOwner: 100 },
   ) {
     for (const pattern of BUILT_IN_PATTERNS) this.shared.set(pattern.name, pattern);
     for (const pattern of loaded) {
@@ -58,13 +61,51 @@ export class PatternCatalog {
     return this.shared.get(name) ?? (await this.custom.get(owner, name));
   }
 
-  async list(owner: string): Promise<PatternDefinition[]> {
-    return [...this.shared.values(), ...(await this.custom.list(owner))];
+  /** True when a cursor is one `page` returned. */
+  static validCursor(cursor: string): boolean {
+    return decodePosition(cursor) !== undefined;
   }
 
-  /** Registers a custom pattern; false when the name is taken (shared, or the owner's own). */
-  async register(owner: string, pattern: PatternDefinition): Promise<boolean> {
-    if (this.shared.has(pattern.name)) return false;
-    return this.custom.add(owner, pattern);
+  /** One page: the shared patterns first (in catalog order), then the owner's own by name. */
+  async page(owner: string, cursor: string | undefined, limit: number): Promise<PatternPage> {
+    const position = cursor === undefined ? { shared: 0 } : (decodePosition(cursor) ?? { shared: 0 });
+    const data: PatternDefinition[] = [];
+    let after: string | undefined;
+    if ('shared' in position) {
+      const shared = [...this.shared.values()].slice(position.shared, position.shared + limit);
+      data.push(...shared);
+      const next = position.shared + shared.length;
+      if (next < this.shared.size) return { data, nextCursor: encodePosition({ shared: next }) };
+      // The page ends exactly with the last shared pattern: it goes on if the owner has any.
+      if (data.length === limit) {
+        const more = (await this.custom.count(owner)) > 0;
+        return { data, nextCursor: more ? encodePosition({ shared: next }) : null };
+      }
+    } else {
+      after = position.after;
+    }
+    const mine = await this.custom.page(owner, after, limit - data.length);
+    data.push(...mine.patterns);
+    const last = mine.patterns.at(-1);
+    return { data, nextCursor: mine.more && last ? encodePosition({ after: last.name }) : null };
+  }
+
+  /** Registers a custom pattern, unless its name is taken or the owner has as many as allowed. */
+  async register(owner: string, pattern: PatternDefinition): Promise<AddOutcome> {
+    if (this.shared.has(pattern.name)) return 'exists';
+    return this.custom.add(owner, pattern, this.limits.maxPerOwner);
+  }
+
+  /** What a "pattern does not exist" answer says exists: every shared name and the first of the owner's. */
+  async available(owner: string): Promise<string> {
+    const [mine, total] = await Promise.all([
+      this.custom.page(owner, undefined, NAMED_CUSTOM),
+      this.custom.count(owner),
+    ]);
+    const names = [...this.shared.keys(), ...mine.patterns.map((pattern) => pattern.name)];
+    const rest = total - mine.patterns.length;
+    return rest > 0
+      ? `${names.join(', ')} and ${rest} more of your own (GET /v1/patterns)`
+      : names.join(', ');
   }
 }

@@ -78,4 +78,11 @@ describe('the server process refuses a bad configuration', () => {
     expect(result.stderr).not.toContain(secret);
     expect(result.stdout).not.toContain(secret);
   }, 30_000);
+
+  it('exits non-zero naming API_KEYS when the list holds only separators', async () => {
+    const result = await runServer({ API_KEYS: ' , ' });
+    expect(result.timedOut).toBe(false);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('API_KEYS');
+  }, 30_000);
 });

@@ -65,6 +65,23 @@ describe('loadConfig: defaults', () => {
   });
 });
 
+describe('loadConfig: API_KEYS never fails open', () => {
+  // A compose file interpolating unset variables (`API_KEYS=${KEY_A},${KEY_B}`) yields a list of blanks.
+  it.each([' , ', ',', ',,,', ' ,\t, '])('API_KEYS=%j is a boot error naming API_KEYS', (value) => {
+    const error = configError({ API_KEYS: value });
+    expect(error.message).toContain('API_KEYS');
+    expect(error.message).toMatch(/names no key/);
+  });
+
+  it('an unset or empty API_KEYS turns authentication off (with the warning)', () => {
+    for (const env of [{}, { API_KEYS: '' }, { API_KEYS: '   ' }]) {
+      const config = loadConfig(env);
+      expect(config.API_KEYS).toEqual([]);
+      expect(config.warnings.some((warning) => warning.includes('API_KEYS'))).toBe(true);
+    }
+  });
+});
+
 describe('loadConfig: the built-in simulator', () => {
   it('serves sim/alpha, sim/beta, sim/gamma with a warning when no provider is configured', () => {
     const config = loadConfig({});
@@ -186,6 +203,12 @@ describe('loadConfig: boot errors name the variable', () => {
     ['BODY_LIMIT_BYTES', 'lots'],
     ['RATE_LIMIT_PER_MINUTE', 'fast'],
     ['OPENAI_BASE_URL', 'not a url'],
+    ['AUTH_FAILURES_PER_MINUTE', '0'],
+    ['REQUEST_TIMEOUT_MS', '10'],
+    ['KEEP_ALIVE_TIMEOUT_MS', 'forever'],
+    ['MAX_VALIDATION_ERRORS', '0'],
+    ['MAX_CUSTOM_PATTERNS_PER_KEY', '-1'],
+    ['MAX_PATTERN_BYTES', '100'],
   ])('%s=%s', (name, value) => {
     const env: Record<string, string> = { [name]: value };
     if (name === 'OPENAI_BASE_URL') env.OPENAI_API_KEY = 'sk-a';

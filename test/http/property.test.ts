@@ -4,6 +4,7 @@
  * the answer is never a 5xx, and every 4xx is application/problem+json with
  * the fields of RFC 9457 plus `requestId` = the `x-request-id` header.
  */
+import { maxHeaderSize } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../support/app.js';
@@ -364,7 +365,10 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 // ---------------------------------------------------------------------------------------------
 
 beforeAll(async () => {
-  t = await startApp({ env: { API_KEYS: KEYS.join(','), QUEUE_MAX: '100000' } });
+  // Wrong keys are part of what is explored here: the per-address lockout is tested on its own.
+  t = await startApp({
+    env: { API_KEYS: KEYS.join(','), QUEUE_MAX: '100000', AUTH_FAILURES_PER_MINUTE: '1000000' },
+  });
   const create = async (key: string, prompt: string) => {
     const res = await fetch(`${t.url}/v1/analyses`, {
       method: 'POST',
@@ -871,6 +875,94 @@ describe('random paths and methods', () => {
         expect((JSON.parse(answer.text) as { type: string }).type).toBe('/problems/not-found');
       }),
       { numRuns: 60, examples: [['/nope', 'GET']] },
+    );
+  });
+});
+
+describe('the largest allowed sizes', () => {
+  /** A body of about `size` bytes, padded in `where`. */
+  function paddedBody(size: number, where: 'whitespace' | 'metadata' | 'prompt' | 'unknown'): string {
+    const base = '{"prompt":"largest","metadata":{"pad":""},"x":""}';
+    const pad = Math.max(0, size - base.length);
+    switch (where) {
+      case 'whitespace':
+        return `{"prompt":"largest"${' '.repeat(Math.max(0, size - 20))}}`;
+      case 'metadata':
+        return `{"prompt":"largest","metadata":{"pad":"${'m'.repeat(pad)}"}}`;
+      case 'prompt':
+        return `{"prompt":"${'p'.repeat(Math.max(0, size - 13))}"}`;
+      case 'unknown':
+        return `{"prompt":"largest","${'u'.repeat(pad)}":1}`;
+    }
+  }
+
+  it('bodies at and just past BODY_LIMIT_BYTES give a problem or an analysis, never a 5xx', async () => {
+    const limit = t.config.BODY_LIMIT_BYTES;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: limit - 256, max: limit + 256 }),
+        fc.constantFrom('whitespace' as const, 'metadata' as const, 'prompt' as const, 'unknown' as const),
+        fc.constantFrom('/v1/analyses', '/v1/patterns'),
+        async (size, where, path) => {
+          const body = paddedBody(size, where);
+          const bytes = Buffer.byteLength(body);
+          const answer = await check({
+            method: 'POST',
+            path,
+            headers: { ...AUTH, 'content-type': 'application/json' },
+            body,
+          });
+          if (bytes > limit) expect(answer.status, `${bytes} bytes`).toBe(413);
+          else expect([202, 400, 413]).toContain(answer.status);
+        },
+      ),
+      {
+        numRuns: 24,
+        examples: [
+          [limit, 'whitespace', '/v1/analyses'],
+          [limit + 1, 'metadata', '/v1/analyses'],
+        ],
+      },
+    );
+  });
+
+  it('headers at and past the largest size the server accepts give a problem (431 past it), never a 5xx', async () => {
+    const header = fc.constantFrom(
+      'x-request-id',
+      'idempotency-key',
+      'authorization',
+      'prefer',
+      'last-event-id',
+      'accept',
+      'x-filler',
+    );
+    const route = fc.constantFrom(
+      { method: 'GET', path: '/v1/models' },
+      { method: 'GET', path: '/v1/analyses' },
+      { method: 'GET', path: '/v1/patterns' },
+      { method: 'GET', path: '/healthz' },
+      { method: 'POST', path: '/v1/analyses' },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        route,
+        header,
+        fc.integer({ min: maxHeaderSize - 1024, max: maxHeaderSize + 2048 }),
+        fc.constantFrom('a', 'Z', '9', '-', ' ', '"', '='),
+        async (target, name, length, unit) => {
+          const value = `v${unit.repeat(length)}v`;
+          const headers: Record<string, string> = { ...AUTH, 'content-type': 'application/json' };
+          headers[name] = name === 'authorization' ? `Bearer ${value}` : value;
+          const request: Sent = { method: target.method, path: target.path, headers };
+          if (target.method === 'POST') request.body = '{"prompt":"large headers"}';
+          const answer = await check(request);
+          if (length > maxHeaderSize) expect(answer.status).toBe(431);
+        },
+      ),
+      {
+        numRuns: 40,
+        examples: [[{ method: 'GET', path: '/v1/models' }, 'x-filler', maxHeaderSize + 1, 'a']],
+      },
     );
   });
 });

@@ -1,6 +1,14 @@
 import type { Redis } from 'ioredis';
-import type { CustomPatternStore } from '../../orchestration/catalog.js';
+import { type AddOutcome, type CustomPatternStore, namesAfter } from '../../orchestration/pattern-store.js';
 import type { PatternDefinition } from '../../orchestration/patterns/types.js';
+
+/** KEYS: 1 the owner's hash. ARGV: 1 name, 2 definition JSON, 3 most patterns per owner. */
+const ADD = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'exists' end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 'full' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 'added'
+`;
 
 /** Custom patterns in Redis: one hash per API key, name → definition. */
 export class RedisPatternStore implements CustomPatternStore {
@@ -18,14 +26,30 @@ export class RedisPatternStore implements CustomPatternStore {
     return json ? (JSON.parse(json) as PatternDefinition) : undefined;
   }
 
-  async list(owner: string): Promise<PatternDefinition[]> {
-    const all = await this.redis.hgetall(this.key(owner));
-    return Object.keys(all)
-      .sort()
-      .map((name) => JSON.parse(all[name]!) as PatternDefinition);
+  async page(owner: string, after: string | undefined, limit: number) {
+    // Names only (bounded by MAX_CUSTOM_PATTERNS_PER_KEY); definitions only for the page.
+    const { names, more } = namesAfter(await this.redis.hkeys(this.key(owner)), after, limit);
+    if (names.length === 0) return { patterns: [], more };
+    const values = await this.redis.hmget(this.key(owner), ...names);
+    const patterns = values
+      .filter((json): json is string => json !== null)
+      .map((json) => JSON.parse(json) as PatternDefinition);
+    return { patterns, more };
   }
 
-  async add(owner: string, pattern: PatternDefinition): Promise<boolean> {
-    return (await this.redis.hsetnx(this.key(owner), pattern.name, JSON.stringify(pattern))) === 1;
+  count(owner: string): Promise<number> {
+    return this.redis.hlen(this.key(owner));
+  }
+
+  async add(owner: string, pattern: PatternDefinition, maxPerOwner: number): Promise<AddOutcome> {
+    const outcome = await this.redis.eval(
+      ADD,
+      1,
+      this.key(owner),
+      pattern.name,
+      JSON.stringify(pattern),
+      String(maxPerOwner),
+    );
+    return outcome as AddOutcome;
   }
 }

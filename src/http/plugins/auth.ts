@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from '../problem.js';
+import type { AuthFailureLimiter } from './auth-failures.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,7 +30,11 @@ function digest(value: string): Buffer {
 export class ApiKeyAuth {
   private readonly keys: KnownKey[];
 
-  constructor(keys: readonly string[]) {
+  constructor(
+    keys: readonly string[],
+    /** Counts wrong keys per client address (AUTH_FAILURES_PER_MINUTE); none in unit uses. */
+    private readonly failures?: AuthFailureLimiter,
+  ) {
     this.keys = keys.map((key) => ({
       digest: digest(key),
       owner: `key_${digest(`chorus-owner:${key}`).toString('hex').slice(0, 16)}`,
@@ -63,6 +68,8 @@ export class ApiKeyAuth {
         request.owner = ANONYMOUS;
         return;
       }
+      const blocked = this.failures?.blockedFor(request.ip);
+      if (blocked !== undefined) throw this.tooManyFailures(blocked);
       const header = request.headers.authorization;
       const owner = this.ownerOf(header);
       if (owner) {
@@ -72,6 +79,12 @@ export class ApiKeyAuth {
       if (!header && allowToken(request)) {
         request.owner = '';
         return;
+      }
+      if (header && this.failures?.fail(request.ip)) {
+        request.log.warn(
+          { remoteAddress: request.ip, limit: this.failures.maxFailures },
+          'too many wrong API keys from one address: refusing its requests for the rest of the minute',
+        );
       }
       throw new HttpProblem(
         'unauthorized',
@@ -87,5 +100,13 @@ export class ApiKeyAuth {
         },
       );
     };
+  }
+
+  private tooManyFailures(retryAfterSeconds: number): HttpProblem {
+    return new HttpProblem(
+      'rateLimited',
+      `Too many requests with a wrong API key from your address (AUTH_FAILURES_PER_MINUTE is ${this.failures?.maxFailures}). Retry after ${retryAfterSeconds} s.`,
+      { headers: { 'retry-after': String(retryAfterSeconds) } },
+    );
   }
 }

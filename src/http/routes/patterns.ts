@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { PatternCatalog } from '../../orchestration/catalog.js';
+import { PatternCatalog } from '../../orchestration/catalog.js';
 import { validatePatternDefinition } from '../../orchestration/patterns/validate.js';
 import { HttpProblem } from '../problem.js';
 import { problems } from '../schemas/common.js';
@@ -19,14 +19,29 @@ export const patternSchema = z
   .object({ name: z.string(), title: z.string(), description: z.string(), stages: z.array(stageSchema) })
   .meta({ id: 'Pattern' });
 
+const patternListSchema = z.object({
+  data: z.array(patternSchema),
+  nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last'),
+});
+
+const listQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+
 const TAGS = ['patterns'];
 const security = [{ bearerAuth: [] }];
 
-export async function patternRoutes(
-  app: FastifyInstance,
-  options: { catalog: PatternCatalog },
-): Promise<void> {
-  const { catalog } = options;
+export interface PatternRouteOptions {
+  catalog: PatternCatalog;
+  /** Largest definition, in bytes of compact JSON (MAX_PATTERN_BYTES). */
+  maxPatternBytes: number;
+  /** Most problems a 400 lists (MAX_VALIDATION_ERRORS). */
+  maxErrors: number;
+}
+
+export async function patternRoutes(app: FastifyInstance, options: PatternRouteOptions): Promise<void> {
+  const { catalog, maxPatternBytes, maxErrors } = options;
   const typed = app.withTypeProvider<ZodTypeProvider>();
 
   typed.get(
@@ -35,11 +50,26 @@ export async function patternRoutes(
       schema: {
         tags: TAGS,
         summary: 'List the patterns you can use',
+        description:
+          'Built-in and shared patterns first, then your own by name, a page at a time (`limit` 1–100, default 20).',
         security,
-        response: { 200: z.object({ data: z.array(patternSchema) }), ...problems(401, 429) },
+        querystring: listQuerySchema,
+        response: { 200: patternListSchema, ...problems(400, 401, 429) },
       },
     },
-    async (request) => ({ data: await catalog.list(request.owner) }),
+    async (request) => {
+      const { cursor, limit } = request.query;
+      if (cursor !== undefined && !PatternCatalog.validCursor(cursor)) {
+        throw new HttpProblem(
+          'validation',
+          'The cursor is not one this API returned: use nextCursor as given.',
+          {
+            errors: [{ path: '/cursor', message: 'unknown cursor' }],
+          },
+        );
+      }
+      return catalog.page(request.owner, cursor, limit);
+    },
   );
 
   typed.get(
@@ -76,16 +106,31 @@ export async function patternRoutes(
       validatorCompiler: () => (data) => ({ value: data }),
     },
     async (request, reply) => {
-      const checked = validatePatternDefinition(request.body);
+      // Measured before validation: what is kept is at most this big, and an oversized body costs no more work.
+      const bytes = Buffer.byteLength(JSON.stringify(request.body) ?? '');
+      if (bytes > maxPatternBytes) {
+        throw new HttpProblem(
+          'payloadTooLarge',
+          `A pattern definition may be at most ${maxPatternBytes} bytes as JSON (MAX_PATTERN_BYTES); this one is ${bytes}.`,
+        );
+      }
+      const checked = validatePatternDefinition(request.body, { maxErrors });
       if (!checked.ok) {
         throw new HttpProblem('validation', 'The pattern definition is not valid: see errors.', {
           errors: checked.errors,
         });
       }
-      if (!(await catalog.register(request.owner, checked.pattern))) {
+      const outcome = await catalog.register(request.owner, checked.pattern);
+      if (outcome === 'exists') {
         throw new HttpProblem(
           'conflict',
           `A pattern named "${checked.pattern.name}" already exists: choose another name.`,
+        );
+      }
+      if (outcome === 'full') {
+        throw new HttpProblem(
+          'limitReached',
+          `You already have ${catalog.limits.maxPerOwner} custom patterns, the most one API key may keep (MAX_CUSTOM_PATTERNS_PER_KEY).`,
         );
       }
       return reply.code(201).header('location', `/v1/patterns/${checked.pattern.name}`).send(checked.pattern);

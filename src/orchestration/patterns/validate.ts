@@ -9,6 +9,7 @@
  */
 
 import { z } from 'zod';
+import { take } from '../../util/cap-list.js';
 import { isRecord } from '../../util/is-record.js';
 import { TEMPLATE_VARIABLES, templateVariables } from '../template.js';
 import type { PatternDefinition, StageDefinition } from './types.js';
@@ -28,6 +29,8 @@ export interface PatternValidationOptions {
   maxStages?: number;
   /** Longest template, in characters (default 20,000). */
   maxTemplateChars?: number;
+  /** Most problems listed; the rest are counted in one last entry (default 20). */
+  maxErrors?: number;
 }
 
 export const PATTERN_NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -39,6 +42,7 @@ export const PATTERN_LIMITS = {
   maxDescriptionChars: 2_000,
   /** A request selects at most 12 models, so a larger quorum could never be met. */
   maxMinResponses: 12,
+  maxErrors: 20,
 } as const;
 
 /** Variables that read the previous stage's outputs. */
@@ -146,10 +150,11 @@ interface Issue {
  * whatever has the wrong shape (the schema reports that), so that a pattern
  * with a type error elsewhere still gets these problems reported too.
  */
-function crossFieldIssues(input: unknown): Issue[] {
+function crossFieldIssues(input: unknown, maxStages: number): Issue[] {
   const issues: Issue[] = [];
   if (!isRecord(input) || !Array.isArray(input.stages)) return issues;
-  const stages: unknown[] = input.stages;
+  // Stages past the limit are already a problem of their own: they are not checked one by one.
+  const stages: unknown[] = input.stages.slice(0, maxStages);
 
   const names = stages.map((s) => (isRecord(s) && typeof s.name === 'string' ? s.name : undefined));
   const firstIndex = new Map<string, number>();
@@ -251,23 +256,28 @@ export function toJsonPointer(path: ReadonlyArray<PropertyKey>): string {
   return path.map((seg) => `/${escapePointerToken(typeof seg === 'symbol' ? String(seg) : seg)}`).join('');
 }
 
-function zodIssuesToErrors(
+/** Each zod issue as the problems it reports (one per unknown key), produced only as far as they are read. */
+function* zodIssuesToErrors(
   issues: readonly z.core.$ZodIssue[],
   allowedKeys: (path: PropertyKey[]) => string,
-) {
-  const errors: PatternValidationError[] = [];
+): Generator<PatternValidationError> {
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys)
-        errors.push({
+        yield {
           path: toJsonPointer([...issue.path, key]),
           message: `unknown key "${key}"; allowed keys: ${allowedKeys(issue.path)}`,
-        });
+        };
     } else {
-      errors.push({ path: toJsonPointer(issue.path), message: issue.message });
+      yield { path: toJsonPointer(issue.path), message: issue.message };
     }
   }
-  return errors;
+}
+
+function issueCount(issues: readonly z.core.$ZodIssue[]): number {
+  let total = 0;
+  for (const issue of issues) total += issue.code === 'unrecognized_keys' ? issue.keys.length : 1;
+  return total;
 }
 
 function allowedKeysAt(path: PropertyKey[]): string {
@@ -282,7 +292,8 @@ function allowedKeysAt(path: PropertyKey[]): string {
  */
 export const patternDefinitionSchema = shapeSchema(PATTERN_LIMITS.maxStages, PATTERN_LIMITS.maxTemplateChars)
   .superRefine((value, ctx) => {
-    for (const issue of crossFieldIssues(value)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of crossFieldIssues(value, PATTERN_LIMITS.maxStages))
+      ctx.addIssue({ code: 'custom', ...issue });
   })
   .describe('A pattern: named stages, each rendered from a template and run by every model or by one.');
 
@@ -302,10 +313,17 @@ export function validatePatternDefinition(
       ? defaultShape
       : shapeSchema(maxStages, maxTemplateChars);
 
+  const maxErrors = options.maxErrors ?? PATTERN_LIMITS.maxErrors;
+
   const parsed = schema.safeParse(input);
-  const errors = parsed.success ? [] : zodIssuesToErrors(parsed.error.issues, allowedKeysAt);
-  for (const issue of crossFieldIssues(input))
+  const issues = parsed.success ? [] : parsed.error.issues;
+  const shapeTotal = issueCount(issues);
+  // Only the problems that will be listed are built: a body of 150,000 unknown keys costs 20 messages.
+  const errors = take(zodIssuesToErrors(issues, allowedKeysAt), maxErrors);
+  const crossField = crossFieldIssues(input, maxStages);
+  for (const issue of crossField.slice(0, Math.max(0, maxErrors - errors.length)))
     errors.push({ path: toJsonPointer(issue.path), message: issue.message });
+  const total = shapeTotal + crossField.length;
 
   // Problems of the pattern itself first, then stage by stage (stable within each).
   const stageOf = (path: string) => {
@@ -313,6 +331,13 @@ export function validatePatternDefinition(
     return m ? Number(m[1]) : -1;
   };
   errors.sort((a, b) => stageOf(a.path) - stageOf(b.path));
+  if (total > errors.length) {
+    const rest = total - errors.length;
+    errors.push({
+      path: '',
+      message: `and ${rest} more problem${rest === 1 ? '' : 's'} (only the first are listed)`,
+    });
+  }
 
   if (errors.length > 0 || !parsed.success) {
     return { ok: false, errors };
