@@ -8,6 +8,7 @@ import { maxHeaderSize } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../support/app.js';
+import { BUILT_IN_NAMES } from '../support/contract-patterns.js';
 
 /** Runs per property (PROPERTY_RUNS overrides it for a longer exploration). */
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 150);
@@ -16,21 +17,7 @@ const AUTH = { authorization: `Bearer ${KEYS[0]}` };
 /** The request ids the service keeps (any other incoming value is replaced). */
 const KEPT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const SIM_MODELS = ['sim/alpha', 'sim/beta', 'sim/gamma'] as const;
-const PATTERNS = [
-  'standard',
-  'gut',
-  'confidence',
-  'critique',
-  'fact_check',
-  'perspective',
-  'scenario',
-  'stakeholder',
-  'systems',
-  'time',
-  'innovation',
-  'council',
-  'moa',
-] as const;
+const PATTERNS = BUILT_IN_NAMES;
 
 let t: TestApp;
 /** Analyses that stay for the whole file (never cancelled or deleted here). */

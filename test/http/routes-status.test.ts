@@ -13,6 +13,7 @@ import {
   startApp,
   type TestApp,
 } from '../support/app.js';
+import { BUILT_IN_NAMES } from '../support/contract-patterns.js';
 import { readStream, TERMINAL } from '../support/sse.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -899,23 +900,7 @@ describe('patterns', () => {
     const standard = answer.body.data.find((item) => item.name === 'standard');
     expect(standard?.stages.map((stage) => stage.name)).toEqual(['initial', 'meta', 'synthesis']);
     const names = answer.body.data.map((item) => item.name);
-    expect(names).toEqual(
-      expect.arrayContaining([
-        'standard',
-        'gut',
-        'confidence',
-        'critique',
-        'fact_check',
-        'perspective',
-        'scenario',
-        'stakeholder',
-        'systems',
-        'time',
-        'innovation',
-        'council',
-        'moa',
-      ]),
-    );
+    expect(names).toEqual(expect.arrayContaining([...BUILT_IN_NAMES]));
   });
 
   it('GET /v1/patterns/standard answers the pattern', async () => {

@@ -3,52 +3,14 @@ import { BUILT_IN_PATTERNS, getBuiltInPattern } from '../../src/orchestration/pa
 import type { PatternDefinition, StageDefinition } from '../../src/orchestration/patterns/types.js';
 import { validatePatternDefinition } from '../../src/orchestration/patterns/validate.js';
 import { renderTemplate, templateVariables } from '../../src/orchestration/template.js';
+import { CONTRACT_STAGES, FOUR_STAGE_NAMES } from '../support/contract-patterns.js';
 
-const FOUR_STAGE_NAMES = [
-  'gut',
-  'confidence',
-  'critique',
-  'fact_check',
-  'perspective',
-  'scenario',
-  'stakeholder',
-  'systems',
-  'time',
-  'innovation',
-];
 const FOUR_STAGE_PATTERNS = FOUR_STAGE_NAMES.map((name) => getBuiltInPattern(name)!);
 const council = getBuiltInPattern('council')!;
 const moa = getBuiltInPattern('moa')!;
 
 /** Stage names and modes from the API contract. */
-const CONTRACT: Record<string, Array<[string, 'each' | 'one']>> = {
-  standard: [
-    ['initial', 'each'],
-    ['meta', 'each'],
-    ['synthesis', 'one'],
-  ],
-  ...Object.fromEntries(
-    FOUR_STAGE_NAMES.map((name) => [
-      name,
-      [
-        ['initial', 'each'],
-        ['meta', 'each'],
-        ['hyper', 'each'],
-        ['ultra', 'one'],
-      ],
-    ]),
-  ),
-  council: [
-    ['answers', 'each'],
-    ['rankings', 'each'],
-    ['final', 'one'],
-  ],
-  moa: [
-    ['layer1', 'each'],
-    ['layer2', 'each'],
-    ['aggregate', 'one'],
-  ],
-};
+const CONTRACT = CONTRACT_STAGES;
 
 const TITLES: Record<string, string> = {
   gut: 'Gut Analysis',

@@ -5,7 +5,14 @@
  * can be checked against what the pattern promises (PATTERNS.md, API.md).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  AnalysisRecord,
+  ModelResponse as ResponseRecord,
+  StageRecord,
+} from '../../src/analyses/record.js';
+import type { RankingEntry } from '../../src/orchestration/events.js';
 import { FAST_SIM, json, startApp, type TestApp } from '../support/app.js';
+import { BUILT_IN_NAMES, CONTRACT_STAGES, FOUR_STAGE_NAMES } from '../support/contract-patterns.js';
 import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
 import { readStream } from '../support/sse.js';
 import {
@@ -17,88 +24,11 @@ import {
   upstreamProvider,
 } from '../support/upstream-models.js';
 
-interface ResponseRecord {
-  model: string;
-  status: 'succeeded' | 'failed';
-  text: string | null;
-  error: { code: string; message: string } | null;
-}
-
-interface StageRecord {
-  name: string;
-  status: string;
-  reason: string | null;
-  responses: ResponseRecord[];
-}
-
-interface RankingEntry {
-  model: string;
-  averageRank: number;
-  votes: number;
-}
-
-interface AnalysisRecord {
-  id: string;
-  status: string;
-  pattern: string;
-  models: string[];
-  synthesisModel: string;
-  stages: StageRecord[];
-  result: {
-    text: string;
-    model: string;
-    fallbackFrom: string | null;
-    degraded: boolean;
-    ranking?: RankingEntry[];
-    unparsedRankings?: number;
-  } | null;
-  error: { code: string; message: string } | null;
-  links: { self: string; events: string };
-}
-
-const FOUR_STAGE = [
-  'gut',
-  'confidence',
-  'critique',
-  'fact_check',
-  'perspective',
-  'scenario',
-  'stakeholder',
-  'systems',
-  'time',
-  'innovation',
-] as const;
+const FOUR_STAGE = FOUR_STAGE_NAMES;
 
 /** Stage names and modes, exactly as the API contract lists them. */
-const CONTRACT: Record<string, Array<[string, 'each' | 'one']>> = {
-  standard: [
-    ['initial', 'each'],
-    ['meta', 'each'],
-    ['synthesis', 'one'],
-  ],
-  ...Object.fromEntries(
-    FOUR_STAGE.map((name) => [
-      name,
-      [
-        ['initial', 'each'],
-        ['meta', 'each'],
-        ['hyper', 'each'],
-        ['ultra', 'one'],
-      ],
-    ]),
-  ),
-  council: [
-    ['answers', 'each'],
-    ['rankings', 'each'],
-    ['final', 'one'],
-  ],
-  moa: [
-    ['layer1', 'each'],
-    ['layer2', 'each'],
-    ['aggregate', 'one'],
-  ],
-};
-const ALL_PATTERNS = ['standard', ...FOUR_STAGE, 'council', 'moa'];
+const CONTRACT = CONTRACT_STAGES;
+const ALL_PATTERNS = BUILT_IN_NAMES;
 
 async function analyse(app: TestApp, body: Record<string, unknown>): Promise<AnalysisRecord> {
   const answer = await fetch(`${app.url}/v1/analyses`, {

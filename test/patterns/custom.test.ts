@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AnalysisRecord, StageRecord } from '../../src/analyses/record.js';
 import { loadPatternsDir, PatternLoadError } from '../../src/orchestration/patterns/load-dir.js';
 import { FAST_SIM, json, startApp, type TestApp } from '../support/app.js';
 import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
@@ -18,23 +19,6 @@ import {
   requestedModel,
   upstreamProvider,
 } from '../support/upstream-models.js';
-
-interface StageRecord {
-  name: string;
-  status: string;
-  responses: Array<{ model: string; status: string; text: string | null }>;
-}
-
-interface AnalysisRecord {
-  id: string;
-  status: string;
-  pattern: string;
-  models: string[];
-  synthesisModel: string;
-  stages: StageRecord[];
-  result: { text: string; model: string; fallbackFrom: string | null; degraded: boolean } | null;
-  error: { code: string; message: string } | null;
-}
 
 interface Problem {
   type: string;

@@ -5,32 +5,14 @@
  * answers HTTP 400 for the calls a test marks as failing.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  AnalysisRecord,
+  ModelResponse as ResponseRecord,
+  StageRecord,
+} from '../../src/analyses/record.js';
 import { json, startApp, type TestApp } from '../support/app.js';
 import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
 import { A, lastUser, MODELS, requestedModel, upstreamProvider } from '../support/upstream-models.js';
-
-interface ResponseRecord {
-  model: string;
-  status: 'succeeded' | 'failed';
-  text: string | null;
-  error: { code: string; message: string } | null;
-}
-
-interface StageRecord {
-  name: string;
-  status: string;
-  reason: string | null;
-  responses: ResponseRecord[];
-}
-
-interface AnalysisRecord {
-  id: string;
-  status: string;
-  synthesisModel: string;
-  stages: StageRecord[];
-  result: { text: string; model: string; fallbackFrom: string | null; degraded: boolean } | null;
-  error: { code: string; message: string } | null;
-}
 
 const STAGES = { initial: 1, meta: 2, hyper: 3, ultra: 4 } as const;
 type StageName = keyof typeof STAGES;

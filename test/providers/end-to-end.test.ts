@@ -7,6 +7,11 @@
  * of models.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  AnalysisRecord,
+  ModelResponse as ResponseRecord,
+  StageRecord,
+} from '../../src/analyses/record.js';
 import type { ModelConfig, ProviderConfig } from '../../src/config/types.js';
 import { PLACEHOLDER_API_KEY } from '../../src/providers/openai-compatible/index.js';
 import { json, startApp, type TestApp } from '../support/app.js';
@@ -25,37 +30,6 @@ type Stage = 'initial' | 'meta' | 'synthesis';
 interface Usage {
   inputTokens: number;
   outputTokens: number;
-}
-
-interface ResponseRecord {
-  model: string;
-  status: 'succeeded' | 'failed';
-  text: string | null;
-  error: { code: string; message: string } | null;
-  attempts: number;
-  cached: boolean;
-  usage: Usage;
-  costUsd?: number;
-}
-
-interface StageRecord {
-  name: string;
-  status: string;
-  reason: string | null;
-  responses: ResponseRecord[];
-}
-
-interface AnalysisRecord {
-  id: string;
-  status: string;
-  models: string[];
-  synthesisModel: string;
-  stages: StageRecord[];
-  result: { text: string; model: string; fallbackFrom: string | null; degraded: boolean } | null;
-  usage: Usage & { costUsd: number };
-  error: { code: string; message: string } | null;
-  warnings: string[];
-  links: { self: string; events: string };
 }
 
 interface ModelEntry {

@@ -5,13 +5,20 @@
  * response explained).
  */
 import { expect } from 'vitest';
-import type { AnalysisRecord as FullRecord } from '../../src/analyses/record.js';
+import type {
+  AnalysisRecord,
+  ModelResponse as ResponseRecord,
+  StageRecord,
+} from '../../src/analyses/record.js';
 import type { ModelConfig, ProviderConfig } from '../../src/config/types.js';
+import type { ErrorInfo } from '../../src/orchestration/events.js';
 import { ERROR_CODES } from '../../src/providers/errors.js';
 import { json, type TestApp } from '../support/app.js';
 import type { FakeReply, FakeUpstream, RecordedRequest } from '../support/fake-openai.js';
 import { replay } from '../support/replay.js';
 import { type ReceivedEvent, readStream, TERMINAL } from '../support/sse.js';
+
+export type { AnalysisRecord, ErrorInfo, ResponseRecord, StageRecord };
 
 export const API_KEY = 'sk-test-LEAKCHECK-7f3a9c2e51b0';
 
@@ -117,42 +124,6 @@ export function script(fake: FakeUpstream, plan: Record<string, FakeReply[] | ((
   });
 }
 
-export interface ErrorInfo {
-  code: string;
-  message: string;
-}
-
-export interface ResponseRecord {
-  model: string;
-  status: 'succeeded' | 'failed';
-  text: string | null;
-  error: ErrorInfo | null;
-  latencyMs: number;
-  attempts: number;
-  cached: boolean;
-  usage: { inputTokens: number; outputTokens: number };
-  costUsd: number;
-}
-
-export interface StageRecord {
-  name: string;
-  status: string;
-  reason: string | null;
-  responses: ResponseRecord[];
-}
-
-export interface AnalysisRecord {
-  id: string;
-  status: string;
-  models: string[];
-  synthesisModel: string;
-  stages: StageRecord[];
-  result: { text: string; model: string; fallbackFrom: string | null; degraded: boolean } | null;
-  usage: { inputTokens: number; outputTokens: number; costUsd: number };
-  error: ErrorInfo | null;
-  links: { self: string; events: string };
-}
-
 export function post(
   app: TestApp,
   body: unknown,
@@ -199,7 +170,7 @@ export async function run(
   expectOneTerminal(events, record);
   expectExplained(record);
   // The record is the reduction of its events: a reader of the stream alone rebuilds it exactly.
-  expect(replay(record as unknown as FullRecord, events)).toEqual(record);
+  expect(replay(record, events)).toEqual(record);
   return { record, events };
 }
 
