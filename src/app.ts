@@ -23,7 +23,6 @@ export interface AppOptions extends EngineOptions {
   config: Config;
   /** A pino instance (tests pass a silent one or one writing to a buffer). */
   logger?: pino.Logger;
-  heartbeatMs?: number;
 }
 
 declare module 'fastify' {
@@ -216,6 +215,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         heartbeatMs: options.heartbeatMs ?? 15_000,
         retryMs: 3_000,
         maxBufferedBytes: 8 * 1024 * 1024,
+        maxPerAnalysis: config.MAX_SUBSCRIBERS_PER_ANALYSIS,
+        maxStreams: config.MAX_EVENT_STREAMS,
         open: openStreams,
       });
       await v1.register(patternRoutes, { catalog });

@@ -9,13 +9,17 @@ import {
 } from '../../domain/analysis.js';
 import { eventDataLine, eventFrame } from '../events.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { framePieces } from './history.js';
 import { APPEND, SAVE } from './redis-scripts.js';
 import type {
   AnalysisStore,
   EventListener,
+  HistoryOptions,
+  HistoryPiece,
   IdempotencyReservation,
   ListPage,
   ListQuery,
+  LogHead,
   StoredAnalysis,
   WriteOptions,
 } from './store.js';
@@ -31,7 +35,16 @@ export interface RedisStoreOptions {
   lockKey: (id: string) => string;
   prefix?: string;
   idempotencyTtlSeconds?: number;
+  /**
+   * How often the analyses this process streams are checked to still exist
+   * (a flushed or replaced Redis loses them without a word): their streams
+   * then end instead of waiting forever.
+   */
+  watchIntervalMs?: number;
 }
+
+/** Stream entries read per round trip of a replay. */
+const HISTORY_PAGE = 64;
 
 const FRAME_HEAD = /^id: (\d+)\nevent: ([a-z.]+)\n/;
 
@@ -42,7 +55,9 @@ function parseFrame(frame: string): StoredEvent | undefined {
 }
 
 interface Channel {
+  id: string;
   listeners: Set<EventListener>;
+  goneListeners: Set<() => void>;
   /** The last event id delivered, to fill a gap (a lost message) from the stream. */
   last: number;
   ready: Promise<unknown>;
@@ -58,6 +73,8 @@ export class RedisStore implements AnalysisStore {
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly channels = new Map<string, Channel>();
+  private readonly watch: NodeJS.Timeout;
+  private watching = false;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.redis = options.redis;
@@ -65,10 +82,14 @@ export class RedisStore implements AnalysisStore {
     this.redis.defineCommand('chorusAppend', { numberOfKeys: 4, lua: APPEND });
     this.redis.defineCommand('chorusSave', { numberOfKeys: 2, lua: SAVE });
     options.subscriber.on('message', (channel: string, frame: string) => this.onMessage(channel, frame));
-    // After a reconnect, catch up on whatever was published while the connection was down.
+    // After a reconnect, catch up on whatever was published while the connection was down,
+    // and end the streams of analyses a Redis that came back empty no longer has.
     options.subscriber.on('ready', () => {
       for (const [channel, state] of this.channels) void this.catchUp(channel, state);
+      void this.checkChannels();
     });
+    this.watch = setInterval(() => void this.checkChannels(), options.watchIntervalMs ?? 15_000);
+    this.watch.unref();
   }
 
   private key(kind: string, id: string): string {
@@ -197,23 +218,75 @@ export class RedisStore implements AnalysisStore {
     return events;
   }
 
-  async subscribe(id: string, listener: EventListener): Promise<() => void> {
+  async *readHistory(id: string, afterId: number, options: HistoryOptions): AsyncGenerator<HistoryPiece> {
+    let after = afterId;
+    for (;;) {
+      const entries = await this.redis.xrange(this.key('e', id), `(0-${after}`, '+', 'COUNT', HISTORY_PAGE);
+      const events: StoredEvent[] = [];
+      for (const [, fields] of entries) {
+        const event = fields[1] ? parseFrame(fields[1]) : undefined;
+        if (event) events.push(event);
+      }
+      yield* framePieces(events, options);
+      if (entries.length < HISTORY_PAGE) return;
+      after = Number(entries[entries.length - 1]![0].slice(2));
+    }
+  }
+
+  async logHead(id: string): Promise<LogHead | undefined> {
+    const [seq, closed] = await this.redis.hmget(this.key('a', id), 'seq', 'closed');
+    if (seq === null) return undefined;
+    return { lastId: Number(seq), ended: closed === '1' };
+  }
+
+  async subscribe(id: string, listener: EventListener, onGone?: () => void): Promise<() => void> {
     const channel = this.channel(id);
     let state = this.channels.get(channel);
     if (!state) {
-      state = { listeners: new Set(), last: 0, ready: this.options.subscriber.subscribe(channel) };
+      state = {
+        id,
+        listeners: new Set(),
+        goneListeners: new Set(),
+        last: 0,
+        ready: this.options.subscriber.subscribe(channel),
+      };
       this.channels.set(channel, state);
     }
     state.listeners.add(listener);
+    if (onGone) state.goneListeners.add(onGone);
     await state.ready;
     const current = state;
     return () => {
       current.listeners.delete(listener);
+      if (onGone) current.goneListeners.delete(onGone);
       if (current.listeners.size === 0 && this.channels.get(channel) === current) {
         this.channels.delete(channel);
         void this.options.subscriber.unsubscribe(channel).catch(() => {});
       }
     };
+  }
+
+  /** Tells the subscribers of analyses that no longer exist; one pipelined EXISTS per streamed analysis. */
+  private async checkChannels(): Promise<void> {
+    if (this.watching || this.channels.size === 0) return;
+    this.watching = true;
+    try {
+      const states = [...this.channels.values()];
+      const replies = await this.redis
+        .pipeline(states.map((state) => ['exists', this.key('a', state.id)]))
+        .exec();
+      states.forEach((state, index) => {
+        const [error, exists] = replies?.[index] ?? [null, 1];
+        if (error || exists !== 0) return;
+        const gone = [...state.goneListeners];
+        state.goneListeners.clear();
+        for (const listener of gone) listener();
+      });
+    } catch {
+      // Redis unreachable: nothing is known to be gone; the next check looks again.
+    } finally {
+      this.watching = false;
+    }
   }
 
   private onMessage(channel: string, frame: string): void {
@@ -293,6 +366,7 @@ export class RedisStore implements AnalysisStore {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.watch);
     this.channels.clear();
   }
 }
