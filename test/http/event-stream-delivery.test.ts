@@ -7,11 +7,10 @@
  * checked, not only what a client library makes of it.
  */
 import { connect } from 'node:net';
-import { createParser } from 'eventsource-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HISTORY_PIECE_BYTES } from '../../src/analyses/store/history.js';
 import { json, STORES, simModel, simProvider, startApp, type TestApp } from '../support/app.js';
-import { type ReceivedEvent, readStream, TERMINAL } from '../support/sse.js';
+import { parseEvents, readStream, TERMINAL } from '../support/sse.js';
 
 interface RawResponse {
   head: string;
@@ -73,20 +72,6 @@ function dechunk(body: Buffer): { chunks: string[]; complete: boolean } {
 }
 
 const chunkedBodyComplete = (body: Buffer) => dechunk(body).complete;
-
-function parseEvents(text: string): ReceivedEvent[] {
-  const events: ReceivedEvent[] = [];
-  const parser = createParser({
-    onEvent: (message) =>
-      events.push({
-        id: Number(message.id),
-        event: message.event ?? 'message',
-        data: JSON.parse(message.data) as Record<string, unknown>,
-      }),
-  });
-  parser.feed(text);
-  return events;
-}
 
 describe.each(STORES)('delivering the event stream to many subscribers ($name store)', ({ env }) => {
   let app: TestApp;
