@@ -106,8 +106,9 @@ export class EventStreamWriter {
       this.#held = undefined;
     }
     if (this.#closed) return;
-    if (this.#gone !== undefined) this.#endWithError();
-    else if (this.#ending) this.close();
+    // The terminal event written, the stream is complete, whatever became of the analysis since.
+    if (this.#ending) this.close();
+    else if (this.#gone !== undefined) this.#endWithError();
     else for (const event of held) this.push(event);
   }
 

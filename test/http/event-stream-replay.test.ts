@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HISTORY_PIECE_BYTES } from '../../src/analyses/store/history.js';
 import { json, STORES, startApp, type TestApp } from '../support/app.js';
 import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
-import { parseEvents, pausedStream, readStream, TERMINAL } from '../support/sse.js';
+import { type PausedStream, parseEvents, pausedStream, readStream, TERMINAL } from '../support/sse.js';
 import { upstreamProvider } from '../support/upstream-models.js';
 
 const READERS = 8;
@@ -36,7 +36,8 @@ describe.each(STORES)('replaying a large finished analysis ($name store)', ({ en
     await fake.close();
   });
 
-  it('holds at most a piece per paused reader, gives each the whole history once it reads, and refuses one reader too many', async () => {
+  /** A finished analysis whose history is megabytes. */
+  async function largeAnalysis(): Promise<{ id: string; url: string }> {
     const created = await fetch(`${app.url}/v1/analyses`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', prefer: 'wait=30' },
@@ -44,19 +45,29 @@ describe.each(STORES)('replaying a large finished analysis ($name store)', ({ en
     });
     expect(created.status).toBe(200);
     const { id } = await json<{ id: string }>(created);
-    const url = `${app.url}/v1/analyses/${id}/events`;
+    return { id, url: `${app.url}/v1/analyses/${id}/events` };
+  }
+
+  /** Resolves once the server holds bytes for every reader: the kernel's buffers are full, the replay waits. */
+  async function stalled(readers: PausedStream[]): Promise<Socket[]> {
+    const serverSide = readers.map((reader) => sockets.get(reader.localPort)!);
+    await vi.waitFor(() => expect(serverSide.every((socket) => socket.writableLength > 0)).toBe(true), {
+      timeout: 20_000,
+      interval: 5,
+    });
+    return serverSide;
+  }
+
+  it('holds at most a piece per paused reader, gives each the whole history once it reads, and refuses one reader too many', async () => {
+    const { url } = await largeAnalysis();
     const history = (await readStream(url)).events;
     expect(history.at(-1)!.event).toBe('analysis.completed');
     const historyBytes = history.reduce((sum, event) => sum + JSON.stringify(event.data).length, 0);
     expect(historyBytes).toBeGreaterThan(5_000_000);
 
     const readers = await Promise.all(Array.from({ length: READERS }, () => pausedStream(url)));
-    const serverSide = readers.map((reader) => sockets.get(reader.localPort)!);
     // Once the kernel's buffers are full, what is left waits in the server: at most one piece past the mark.
-    await vi.waitFor(() => expect(serverSide.every((socket) => socket.writableLength > 0)).toBe(true), {
-      timeout: 20_000,
-      interval: 5,
-    });
+    const serverSide = await stalled(readers);
     const bound = HISTORY_PIECE_BYTES + serverSide[0]!.writableHighWaterMark;
     let most = 0;
     for (let turn = 0; turn < 20; turn++) {

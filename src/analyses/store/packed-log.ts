@@ -67,10 +67,10 @@ export class PackedLog {
   }
 
   /**
-   * The frames after `afterId` in pieces of `pieceBytes` at most, inflating one
-   * block at a time; a piece is a view of the inflated block where it can be
-   * (no copy), and a frame longer than what is left of a piece continues in
-   * the next (`partial`).
+   * The frames after `afterId` in pieces of at most `pieceBytes`, inflating
+   * one block at a time. A piece holds whole frames (a view of the inflated
+   * block where it can: no copy); a frame larger than a piece leaves in
+   * slices (`partial` until its last).
    */
   *pieces(afterId: number, options: HistoryOptions): Generator<HistoryPiece & { bytes: Buffer }> {
     const cache: BlockCache = { index: -1, data: EMPTY };
@@ -88,17 +88,16 @@ export class PackedLog {
       if (!options.deltas && this.types[index] === 'model.delta') continue;
       const end = this.offsets[index + 1]!;
       let at = this.offsets[index]!;
+      if (size > 0 && size + (end - at) > options.pieceBytes) yield piece(false);
       while (at < end) {
         const take = Math.min(end - at, options.pieceBytes - size);
         for (const part of this.range(at, at + take, cache)) parts.push(part);
         size += take;
         at += take;
-        if (at === end) {
-          complete = index + 1;
-          terminal = TERMINAL_EVENTS.has(this.types[index]!);
-        }
-        if (size >= options.pieceBytes) yield piece(at < end);
+        if (at < end) yield piece(true);
       }
+      complete = index + 1;
+      terminal = TERMINAL_EVENTS.has(this.types[index]!);
     }
     if (size > 0) yield piece(false);
   }
