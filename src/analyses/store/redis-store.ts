@@ -10,6 +10,7 @@ import {
 import { eventDataLine, eventFrame } from '../events.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { framePieces } from './history.js';
+import { RedisChannels } from './redis-channels.js';
 import { APPEND, SAVE } from './redis-scripts.js';
 import type {
   AnalysisStore,
@@ -54,42 +55,37 @@ function parseFrame(frame: string): StoredEvent | undefined {
   return { id: Number(match[1]), type: match[2] as AnalysisEventType, frame };
 }
 
-interface Channel {
-  id: string;
-  listeners: Set<EventListener>;
-  goneListeners: Set<() => void>;
-  /** The last event id delivered, to fill a gap (a lost message) from the stream. */
-  last: number;
-  ready: Promise<unknown>;
-}
-
 /**
  * Analyses in Redis: a hash per analysis (record, job, owner, event counter),
  * its event log as a Stream with ids `0-<n>` that expires with the record, an
  * owner index for listing, idempotency keys and custom patterns. Live events
- * reach this process's subscribers through one subscriber connection.
+ * reach this process's subscribers through one subscriber connection
+ * (`RedisChannels`).
  */
 export class RedisStore implements AnalysisStore {
   private readonly redis: Redis;
   private readonly prefix: string;
-  private readonly channels = new Map<string, Channel>();
-  private readonly watch: NodeJS.Timeout;
-  private watching = false;
+  private readonly channels: RedisChannels;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.redis = options.redis;
     this.prefix = options.prefix ?? 'chorus';
     this.redis.defineCommand('chorusAppend', { numberOfKeys: 4, lua: APPEND });
     this.redis.defineCommand('chorusSave', { numberOfKeys: 2, lua: SAVE });
-    options.subscriber.on('message', (channel: string, frame: string) => this.onMessage(channel, frame));
-    // After a reconnect, catch up on whatever was published while the connection was down,
-    // and end the streams of analyses a Redis that came back empty no longer has.
-    options.subscriber.on('ready', () => {
-      for (const [channel, state] of this.channels) void this.catchUp(channel, state);
-      void this.checkChannels();
+    this.channels = new RedisChannels({
+      subscriber: options.subscriber,
+      channel: (id) => this.channel(id),
+      parse: parseFrame,
+      readEvents: (id, afterId) => this.readEvents(id, afterId),
+      exist: async (ids) => {
+        const replies = await this.redis.pipeline(ids.map((id) => ['exists', this.key('a', id)])).exec();
+        return ids.map((_, index) => {
+          const [error, exists] = replies?.[index] ?? [null, 1];
+          return Boolean(error) || exists !== 0;
+        });
+      },
+      watchIntervalMs: options.watchIntervalMs ?? 15_000,
     });
-    this.watch = setInterval(() => void this.checkChannels(), options.watchIntervalMs ?? 15_000);
-    this.watch.unref();
   }
 
   private key(kind: string, id: string): string {
@@ -239,77 +235,8 @@ export class RedisStore implements AnalysisStore {
     return { lastId: Number(seq), ended: closed === '1' };
   }
 
-  async subscribe(id: string, listener: EventListener, onGone?: () => void): Promise<() => void> {
-    const channel = this.channel(id);
-    let state = this.channels.get(channel);
-    if (!state) {
-      state = {
-        id,
-        listeners: new Set(),
-        goneListeners: new Set(),
-        last: 0,
-        ready: this.options.subscriber.subscribe(channel),
-      };
-      this.channels.set(channel, state);
-    }
-    state.listeners.add(listener);
-    if (onGone) state.goneListeners.add(onGone);
-    await state.ready;
-    const current = state;
-    return () => {
-      current.listeners.delete(listener);
-      if (onGone) current.goneListeners.delete(onGone);
-      if (current.listeners.size === 0 && this.channels.get(channel) === current) {
-        this.channels.delete(channel);
-        void this.options.subscriber.unsubscribe(channel).catch(() => {});
-      }
-    };
-  }
-
-  /** Tells the subscribers of analyses that no longer exist; one pipelined EXISTS per streamed analysis. */
-  private async checkChannels(): Promise<void> {
-    if (this.watching || this.channels.size === 0) return;
-    this.watching = true;
-    try {
-      const states = [...this.channels.values()];
-      const replies = await this.redis
-        .pipeline(states.map((state) => ['exists', this.key('a', state.id)]))
-        .exec();
-      states.forEach((state, index) => {
-        const [error, exists] = replies?.[index] ?? [null, 1];
-        if (error || exists !== 0) return;
-        const gone = [...state.goneListeners];
-        state.goneListeners.clear();
-        for (const listener of gone) listener();
-      });
-    } catch {
-      // Redis unreachable: nothing is known to be gone; the next check looks again.
-    } finally {
-      this.watching = false;
-    }
-  }
-
-  private onMessage(channel: string, frame: string): void {
-    const state = this.channels.get(channel);
-    const event = parseFrame(frame);
-    if (!state || !event) return;
-    if (state.last > 0 && event.id > state.last + 1) {
-      void this.catchUp(channel, state).then(() => this.deliver(state, event));
-      return;
-    }
-    this.deliver(state, event);
-  }
-
-  private deliver(state: Channel, event: StoredEvent): void {
-    if (event.id <= state.last) return;
-    state.last = event.id;
-    for (const listener of state.listeners) listener(event);
-  }
-
-  private async catchUp(channel: string, state: Channel): Promise<void> {
-    if (state.last === 0) return;
-    const id = channel.slice(`${this.prefix}:events:`.length);
-    for (const event of await this.readEvents(id, state.last)) this.deliver(state, event);
+  subscribe(id: string, listener: EventListener, onGone?: () => void): Promise<() => void> {
+    return this.channels.subscribe(id, listener, onGone);
   }
 
   /** Keeps at most `maxRetained` finished analyses (expiry by age is Redis's own TTL). */
@@ -366,8 +293,7 @@ export class RedisStore implements AnalysisStore {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.watch);
-    this.channels.clear();
+    this.channels.close();
   }
 }
 
