@@ -5,7 +5,7 @@
  * streamed (deleted, or lost by a Redis that came back empty) ends its streams
  * with an `error` event instead of pings forever.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deleteKeys, json, STORES, simModel, simProvider, startApp, type TestApp } from '../support/app.js';
 import { readStream, TERMINAL } from '../support/sse.js';
 
@@ -74,5 +74,47 @@ describe.each(STORES)('streams of running analyses end ($name store)', ({ name, 
     expect(last.data).toMatchObject({ analysisId: id, status: 404, type: '/problems/not-found' });
     expect(stream.events.some((event) => TERMINAL.has(event.event))).toBe(false);
     expect((await fetch(url)).status).toBe(404);
+  });
+});
+
+describe('the cap on event streams per instance', () => {
+  it('answers a stream past MAX_EVENT_STREAMS with a 429 naming it, and takes one again once a stream ends', async () => {
+    const app = await startApp({
+      env: { MAX_EVENT_STREAMS: '1' },
+      providers: [simProvider([simModel('slow', { latencyMs: 60_000 })])],
+    });
+    try {
+      const ids: string[] = [];
+      for (const prompt of ['First.', 'Second.']) {
+        const response = await fetch(`${app.url}/v1/analyses`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ prompt }),
+        });
+        ids.push((await json<{ id: string }>(response)).id);
+      }
+      const controller = new AbortController();
+      let opened: () => void = () => {};
+      const open = new Promise<void>((resolve) => {
+        opened = resolve;
+      });
+      const first = readStream(`${app.url}/v1/analyses/${ids[0]}/events`, {
+        signal: controller.signal,
+        onEvent: () => opened(),
+      });
+      await open;
+      const refused = await fetch(`${app.url}/v1/analyses/${ids[1]}/events`);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBeTruthy();
+      expect((await json<{ detail: string }>(refused)).detail).toContain('MAX_EVENT_STREAMS=1');
+      controller.abort();
+      await first;
+      await vi.waitFor(async () => {
+        const again = await readStream(`${app.url}/v1/analyses/${ids[1]}/events`, { until: () => true });
+        expect(again.status).toBe(200);
+      });
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -20,11 +20,11 @@ export const PACKED_BLOCK_BYTES = 64 * 1024;
 export class PackedLog {
   private readonly blocks: Buffer[] = [];
   /** Where frame i starts in the joined bytes (one more entry than frames: the end). */
-  private readonly offsets: Float64Array;
+  private readonly offsets: Uint32Array;
   private readonly types: AnalysisEventType[];
 
   constructor(events: readonly StoredEvent[]) {
-    this.offsets = new Float64Array(events.length + 1);
+    this.offsets = new Uint32Array(events.length + 1);
     this.types = new Array(events.length);
     let length = 0;
     for (let index = 0; index < events.length; index++) {
