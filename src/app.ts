@@ -25,7 +25,6 @@ export interface AppOptions extends EngineOptions {
   config: Config;
   /** A pino instance (tests pass a silent one or one writing to a buffer). */
   logger?: pino.Logger;
-  heartbeatMs?: number;
   /** The clock of the HTTP layer's time windows (failed authentication); tests pass a fake one. */
   now?: () => number;
 }
@@ -183,6 +182,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         heartbeatMs: options.heartbeatMs ?? 15_000,
         retryMs: 3_000,
         maxBufferedBytes: 8 * 1024 * 1024,
+        maxPerAnalysis: config.MAX_SUBSCRIBERS_PER_ANALYSIS,
+        maxStreams: config.MAX_EVENT_STREAMS,
         open: openStreams,
       });
       await v1.register(patternRoutes, {

@@ -23,6 +23,8 @@ export interface EngineOptions {
   store?: AnalysisStore | undefined;
   patterns?: readonly PatternDefinition[] | undefined;
   caller?: Partial<ResilientCallerOptions> | undefined;
+  /** How often an idle event stream is pinged, and its analysis checked to still exist (Redis). */
+  heartbeatMs?: number | undefined;
 }
 
 /** Everything behind the HTTP layer: store, queue, workers, models and patterns. */
@@ -70,6 +72,7 @@ export async function createEngine(
           maxRetained: config.MAX_RETAINED_ANALYSES,
           lockKey: (id) => bullLockKey(redisPrefix, id),
           prefix: redisPrefix,
+          watchIntervalMs: options.heartbeatMs ?? 15_000,
         })
       : new MemoryStore({
           ttlSeconds: config.ANALYSIS_TTL_SECONDS,

@@ -75,7 +75,11 @@ async function oneRound(
 ): Promise<Round> {
   // Both servers start together (the bare one then idles while Chorus is measured).
   const [service, bare] = await Promise.all([
-    startScenarioService(context, 'sse', { MODELS_FILE: writeModelsFile(context, 'default') }),
+    startScenarioService(context, 'sse', {
+      MODELS_FILE: writeModelsFile(context, 'default'),
+      // The fan-out is the point: above the default cap of streams per analysis.
+      MAX_SUBSCRIBERS_PER_ANALYSIS: String(count * 2),
+    }),
     startHelper('bare-sse-server.ts', {
       nodeArgs: context.profileDir
         ? ['--cpu-prof', `--cpu-prof-dir=${join(context.profileDir, 'sse', 'baseline')}`]

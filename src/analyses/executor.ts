@@ -5,7 +5,6 @@ import type { ModelRegistry } from '../models/registry.js';
 import { fallbackOrder } from '../models/selector.js';
 import { adaptSettings, type CallSettings } from '../models/settings.js';
 import { type CouncilRanking, rankCouncil, withRanking } from '../orchestration/council.js';
-import type { ErrorInfo } from '../orchestration/events.js';
 import { type CompletedStage, type PatternRunEnd, runPattern } from '../orchestration/run-pattern.js';
 import type { StageOutput } from '../orchestration/stage-inputs.js';
 import type { AnalysisEventPayload } from './events.js';

@@ -78,6 +78,10 @@ export const envSchema = z.object({
   CORS_ORIGINS: optionalString.transform((value) => (value ? commaList.parse(value) : [])),
   STREAM_TOKEN_SECRET: optionalString.pipe(z.string().min(16).optional()),
   SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
+  /** Event streams one analysis may have open at once on this instance; past it, 429. */
+  MAX_SUBSCRIBERS_PER_ANALYSIS: integer(1, 1_000_000).default(100),
+  /** Event streams this instance keeps open at once, over all analyses; past it, 429. */
+  MAX_EVENT_STREAMS: integer(1, 10_000_000).default(10_000),
 });
 
 export type Env = z.output<typeof envSchema>;

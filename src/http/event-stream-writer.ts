@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { type StoredEvent, TERMINAL_EVENTS } from '../analyses/events.js';
+import type { HistoryPiece } from '../analyses/store/store.js';
+import { PROBLEMS } from './problem.js';
 
 /**
  * Writes one subscriber's event stream. The events of one turn of the event
@@ -15,12 +17,22 @@ import { type StoredEvent, TERMINAL_EVENTS } from '../analyses/events.js';
  * A terminal event ends every stream only after the turn's chunks went out to
  * all of them, so tearing down one subscriber never delays another's last
  * events.
+ *
+ * A subscriber's history (a late joiner, a replay of a finished analysis, a
+ * reconnect) is written apart from that, paced by the client: a bounded piece
+ * at a time, the next one read from the store only once the client took the
+ * last (`replay`). A live subscriber that falls more than `maxBufferedBytes`
+ * behind is dropped, whatever its turn carries, and resumes from a replay.
  */
 export class EventStreamWriter {
   #pending: StoredEvent[] = [];
+  /** Live events that arrive before the history is out (`replay`); delivered after it. */
+  #held: StoredEvent[] | undefined = [];
   #written: number;
   #ending = false;
   #closed = false;
+  /** Once the analysis is gone: the `error` event that ends the stream. */
+  #gone: string | undefined;
 
   constructor(
     private readonly raw: ServerResponse,
@@ -29,7 +41,7 @@ export class EventStreamWriter {
       after: number;
       /** false: leave out `model.delta` (the ids of the rest stay as they are). */
       deltas: boolean;
-      /** Past this many unsent bytes the subscriber is too slow: `onTooSlow`, then closed. */
+      /** Past this many unsent bytes a live subscriber is too slow: `onTooSlow`, then dropped. */
       maxBufferedBytes: number;
       onTooSlow: () => void;
       /** Called once, when the stream ends (terminal event, too slow, close, client gone, failed write). */
@@ -43,14 +55,73 @@ export class EventStreamWriter {
     return this.#closed;
   }
 
+  /** The last event id written (or queued) to this subscriber. */
+  get written(): number {
+    return this.#written;
+  }
+
   /** Queues an event for this turn's chunk; events at or below the last one queued are skipped. */
   push(event: StoredEvent): void {
-    if (this.#closed || this.#ending || event.id <= this.#written) return;
+    if (this.#closed || this.#ending) return;
+    if (this.#held) {
+      this.#held.push(event);
+      return;
+    }
+    if (event.id <= this.#written) {
+      // The terminal event ends the stream even when the client claims to have seen it.
+      if (TERMINAL_EVENTS.has(event.type)) {
+        this.#ending = true;
+        if (this.#pending.length === 0) schedule(this);
+      }
+      return;
+    }
     this.#written = event.id;
     if (TERMINAL_EVENTS.has(event.type)) this.#ending = true;
     else if (!this.options.deltas && event.type === 'model.delta') return;
     if (this.#pending.length === 0) schedule(this);
     this.#pending.push(event);
+  }
+
+  /**
+   * Writes the history, one bounded piece at a time, waiting for the client
+   * to take each piece before reading the next (the terminal one too): a
+   * subscriber that stops reading holds one piece, never the history. Live
+   * events pushed meanwhile are held and follow the history without repeats.
+   */
+  async replay(history: AsyncIterable<HistoryPiece>): Promise<void> {
+    this.#held ??= [];
+    let inFrame = false;
+    let held: StoredEvent[];
+    try {
+      for await (const piece of history) {
+        // A vanished analysis ends the replay at a frame boundary, so the error event stands alone.
+        if (this.#closed || (this.#gone !== undefined && !inFrame)) break;
+        inFrame = piece.partial;
+        this.#written = Math.max(this.#written, piece.lastId);
+        if (piece.terminal) this.#ending = true;
+        if (!this.raw.write(piece.bytes)) await this.#drained();
+      }
+    } finally {
+      held = this.#held;
+      this.#held = undefined;
+    }
+    if (this.#closed) return;
+    // The terminal event written, the stream is complete, whatever became of the analysis since.
+    if (this.#ending) this.close();
+    else if (this.#gone !== undefined) this.#endWithError();
+    else for (const event of held) this.push(event);
+  }
+
+  /** A comment line, so proxies and clients know the stream is alive (never inside a replayed frame). */
+  ping(): void {
+    if (!this.#closed && !this.#ending && !this.#held) this.raw.write(': ping\n\n');
+  }
+
+  /** The analysis disappeared: after what is queued, an `error` event says so and the stream ends. */
+  gone(analysisId: string, detail: string): void {
+    if (this.#closed || this.#ending || this.#gone !== undefined) return;
+    this.#gone = errorFrame(analysisId, detail);
+    if (!this.#held) this.#endWithError();
   }
 
   /** Writes what is queued; the turn's flush calls it, so does `close()`. */
@@ -66,9 +137,11 @@ export class EventStreamWriter {
     if (raw.chunkedEncoding && socket && !socket.destroyed)
       socket.write(chunkOf(events, this.options.deltas));
     else raw.write(bodyOf(events));
-    if (!this.#ending && raw.writableLength > this.options.maxBufferedBytes) {
+    // Always, the terminal event's turn too: what a stalled client leaves unread is dropped
+    // with its connection, and it resumes with Last-Event-ID from a paced replay.
+    if (raw.writableLength > this.options.maxBufferedBytes) {
       this.options.onTooSlow();
-      this.close();
+      this.destroy();
     }
   }
 
@@ -94,6 +167,29 @@ export class EventStreamWriter {
     if (this.#stop()) this.raw.destroy();
   }
 
+  #endWithError(): void {
+    if (this.#closed) return;
+    this.flush();
+    if (this.#closed) return;
+    if (this.#gone !== undefined) this.raw.write(this.#gone);
+    if (this.#stop()) this.raw.end();
+  }
+
+  /** Resolves once the client has taken what is buffered, or the stream ended. */
+  #drained(): Promise<void> {
+    const raw = this.raw;
+    if (this.#closed || raw.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        raw.off('drain', done);
+        raw.off('close', done);
+        resolve();
+      };
+      raw.on('drain', done);
+      raw.on('close', done);
+    });
+  }
+
   /** Marks the stream closed (once) and says so; false if it already was. */
   #stop(): boolean {
     if (this.#closed) return false;
@@ -102,6 +198,23 @@ export class EventStreamWriter {
     this.options.onClose();
     return true;
   }
+}
+
+/**
+ * The `error` event that ends a stream whose analysis vanished: no `id:` (it
+ * is not an event of the analysis), data shaped like a problem (RFC 9457).
+ */
+function errorFrame(analysisId: string, detail: string): string {
+  const problem = PROBLEMS.notFound;
+  const data = {
+    analysisId,
+    timestamp: new Date().toISOString(),
+    type: problem.type,
+    title: problem.title,
+    status: problem.status,
+    detail,
+  };
+  return `event: error\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 let due: EventStreamWriter[] = [];

@@ -36,6 +36,8 @@ describe('loadConfig: defaults', () => {
       MAX_RETAINED_ANALYSES: 10_000,
       BODY_LIMIT_BYTES: 2_097_152,
       CORS_ORIGINS: [],
+      MAX_SUBSCRIBERS_PER_ANALYSIS: 100,
+      MAX_EVENT_STREAMS: 10_000,
     });
     expect(config.RATE_LIMIT_PER_MINUTE).toBeUndefined();
     expect(config.STREAM_TOKEN_SECRET).toBeUndefined();
@@ -209,6 +211,8 @@ describe('loadConfig: boot errors name the variable', () => {
     ['MAX_VALIDATION_ERRORS', '0'],
     ['MAX_CUSTOM_PATTERNS_PER_KEY', '-1'],
     ['MAX_PATTERN_BYTES', '100'],
+    ['MAX_SUBSCRIBERS_PER_ANALYSIS', '0'],
+    ['MAX_EVENT_STREAMS', 'many'],
   ])('%s=%s', (name, value) => {
     const env: Record<string, string> = { [name]: value };
     if (name === 'OPENAI_BASE_URL') env.OPENAI_API_KEY = 'sk-a';

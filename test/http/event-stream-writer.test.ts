@@ -5,11 +5,13 @@
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { AnalysisEventType, StoredEvent } from '../../src/analyses/events.js';
-import { eventFrame } from '../../src/analyses/events.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type AnalysisEventType, eventFrame, type StoredEvent } from '../../src/analyses/events.js';
+import { HISTORY_PIECE_BYTES } from '../../src/analyses/store/history.js';
+import { PackedLog } from '../../src/analyses/store/packed-log.js';
+import type { HistoryPiece } from '../../src/analyses/store/store.js';
 import { EventStreamWriter } from '../../src/http/event-stream-writer.js';
-import { readStream } from '../support/sse.js';
+import { parseEvents, readStream } from '../support/sse.js';
 
 function event(id: number, type: AnalysisEventType, data: Record<string, unknown> = {}): StoredEvent {
   return { id, type, frame: eventFrame(id, type, JSON.stringify({ n: id, ...data })) };
@@ -22,6 +24,8 @@ interface Subscriber {
   closed: boolean;
 }
 
+async function* noHistory(): AsyncGenerator<HistoryPiece> {}
+
 let server: Server | undefined;
 afterEach(async () => {
   server?.closeAllConnections();
@@ -29,8 +33,14 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A server whose every request becomes a subscriber (`?deltas=false`, `?max=N` bytes buffered at most). */
-async function startServer(onSubscriber: (subscriber: Subscriber) => void): Promise<string> {
+/**
+ * A server whose every request becomes a subscriber (`?deltas=false`, `?max=N` bytes buffered at most,
+ * `?after=N` as its Last-Event-ID), replaying `history` first.
+ */
+async function startServer(
+  onSubscriber: (subscriber: Subscriber) => void,
+  history: () => AsyncIterable<HistoryPiece> = noHistory,
+): Promise<string> {
   server = createServer((req, res) => {
     const query = new URL(req.url ?? '/', 'http://x').searchParams;
     res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -40,7 +50,7 @@ async function startServer(onSubscriber: (subscriber: Subscriber) => void): Prom
       tooSlow: false,
       closed: false,
       writer: new EventStreamWriter(res, {
-        after: 0,
+        after: Number(query.get('after') ?? 0),
         deltas: query.get('deltas') !== 'false',
         maxBufferedBytes: Number(query.get('max') ?? 1 << 20),
         onTooSlow: () => {
@@ -52,6 +62,8 @@ async function startServer(onSubscriber: (subscriber: Subscriber) => void): Prom
       }),
     };
     res.on('close', () => subscriber.writer.abandon());
+    // Live events flow once the history is out.
+    void subscriber.writer.replay(history());
     onSubscriber(subscriber);
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
@@ -59,7 +71,10 @@ async function startServer(onSubscriber: (subscriber: Subscriber) => void): Prom
 }
 
 /** A server, and its first `count` subscribers once they have all connected. */
-async function startServerFor(count: number): Promise<{ url: string; connected: Promise<Subscriber[]> }> {
+async function startServerFor(
+  count: number,
+  history?: () => AsyncIterable<HistoryPiece>,
+): Promise<{ url: string; connected: Promise<Subscriber[]> }> {
   const subscribers: Subscriber[] = [];
   let allConnected: (subscribers: Subscriber[]) => void = () => {};
   const connected = new Promise<Subscriber[]>((resolve) => {
@@ -68,7 +83,7 @@ async function startServerFor(count: number): Promise<{ url: string; connected: 
   const url = await startServer((subscriber) => {
     subscribers.push(subscriber);
     if (subscribers.length === count) allConnected(subscribers);
-  });
+  }, history);
   return { url, connected };
 }
 
@@ -161,7 +176,68 @@ describe('the event stream writer', () => {
     }
     expect(subscriber.tooSlow).toBe(true);
     expect(subscriber.closed).toBe(true);
-    expect(subscriber.res.writableEnded).toBe(true);
+    // Dropped, not ended: what it left unread is freed with the connection.
+    expect(subscriber.res.destroyed).toBe(true);
     socket.destroy();
+  });
+
+  it('ends the stream with the terminal event even when the client claims to have seen it', async () => {
+    const { url, connected } = await startServerFor(1);
+    const stream = readStream(`${url}/?after=10`);
+    const [subscriber] = (await connected) as [Subscriber];
+    subscriber.writer.push(event(3, 'progress'));
+    subscriber.writer.push(event(4, 'analysis.cancelled'));
+    expect((await stream).events).toEqual([]);
+    expect(subscriber.closed).toBe(true);
+  });
+
+  it('paces a replay by the reader, and ends one whose analysis vanished with an error event after whole events', async () => {
+    // 8 MB of 4 KB frames and a small terminal event: more than the kernel's socket buffers hold.
+    const text = 'y'.repeat(4096);
+    const log = new PackedLog(
+      Array.from({ length: 2048 }, (_, index) =>
+        index === 2047 ? event(index + 1, 'analysis.completed') : event(index + 1, 'model.delta', { text }),
+      ),
+    );
+    const { url, connected } = await startServerFor(1, async function* () {
+      yield* log.pieces(0, { deltas: true, pieceBytes: HISTORY_PIECE_BYTES });
+    });
+    const { connect } = await import('node:net');
+    const { port } = new URL(url);
+    const socket = connect(Number(port), '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (data: Buffer) => received.push(data));
+    const ended = new Promise((resolve) => socket.on('close', resolve));
+    socket.write('GET / HTTP/1.0\r\nHost: x\r\n\r\n');
+    socket.once('data', () => socket.pause());
+    const [subscriber] = (await connected) as [Subscriber];
+    const response = subscriber.res;
+    await vi.waitFor(() => expect(response.writableLength).toBeGreaterThan(0), {
+      timeout: 20_000,
+      interval: 5,
+    });
+    for (let turn = 0; turn < 20; turn++) {
+      expect(response.writableLength).toBeLessThanOrEqual(
+        HISTORY_PIECE_BYTES + response.writableHighWaterMark,
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    subscriber.writer.gone('an_x', 'Analysis an_x no longer exists.');
+    socket.resume();
+    await ended;
+    const all = Buffer.concat(received).toString('utf8');
+    const events = parseEvents(all.slice(all.indexOf('\r\n\r\n') + 4));
+    const last = events.at(-1)!;
+    expect(last.event).toBe('error');
+    expect(last.data).toMatchObject({
+      analysisId: 'an_x',
+      status: 404,
+      detail: 'Analysis an_x no longer exists.',
+    });
+    const before = events.slice(0, -1);
+    expect(before.length).toBeGreaterThan(100);
+    expect(before.length).toBeLessThan(2047);
+    expect(before.map((item) => item.id)).toEqual(before.map((_, index) => index + 1));
+    expect(before.every((item) => item.event === 'model.delta' && item.data.text === text)).toBe(true);
   });
 });

@@ -5,12 +5,7 @@
  * can be checked against what the pattern promises (PATTERNS.md, API.md).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type {
-  AnalysisRecord,
-  ModelResponse as ResponseRecord,
-  StageRecord,
-} from '../../src/analyses/record.js';
-import type { RankingEntry } from '../../src/orchestration/events.js';
+import type { AnalysisRecord } from '../../src/analyses/record.js';
 import { FAST_SIM, json, startApp, type TestApp } from '../support/app.js';
 import { BUILT_IN_NAMES, CONTRACT_STAGES, FOUR_STAGE_NAMES } from '../support/contract-patterns.js';
 import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AnalysisRecord, StageRecord } from '../../src/analyses/record.js';
+import type { AnalysisRecord } from '../../src/analyses/record.js';
 import { loadPatternsDir, PatternLoadError } from '../../src/orchestration/patterns/load-dir.js';
 import { FAST_SIM, json, startApp, type TestApp } from '../support/app.js';
 import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';

@@ -5,11 +5,7 @@
  * answers HTTP 400 for the calls a test marks as failing.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type {
-  AnalysisRecord,
-  ModelResponse as ResponseRecord,
-  StageRecord,
-} from '../../src/analyses/record.js';
+import type { AnalysisRecord } from '../../src/analyses/record.js';
 import { json, startApp, type TestApp } from '../support/app.js';
 import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
 import { A, lastUser, MODELS, requestedModel, upstreamProvider } from '../support/upstream-models.js';

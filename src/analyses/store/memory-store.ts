@@ -2,13 +2,17 @@ import { type AnalysisEventPayload, LoggedEvent, type StoredEvent, TERMINAL_EVEN
 import type { AnalysisJob } from '../job.js';
 import type { AnalysisRecord } from '../record.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { framePieces } from './history.js';
 import { PackedLog } from './packed-log.js';
 import type {
   AnalysisStore,
   EventListener,
+  HistoryOptions,
+  HistoryPiece,
   IdempotencyReservation,
   ListPage,
   ListQuery,
+  LogHead,
   StoredAnalysis,
   WriteOptions,
 } from './store.js';
@@ -31,6 +35,8 @@ interface Entry extends StoredAnalysis {
   packed: PackedLog | undefined;
   closed: boolean;
   listeners: Set<EventListener> | undefined;
+  /** Told when the entry is removed while streamed (deleted, expired, evicted). */
+  goneListeners: Set<() => void> | undefined;
   retainedAt: number | undefined;
 }
 
@@ -70,6 +76,7 @@ export class MemoryStore implements AnalysisStore {
       packed: undefined,
       closed: false,
       listeners: undefined,
+      goneListeners: undefined,
       retainedAt: undefined,
     };
     this.entries.set(record.id, entry);
@@ -149,13 +156,37 @@ export class MemoryStore implements AnalysisStore {
     return afterId <= 0 ? entry.events.slice() : entry.events.slice(afterId);
   }
 
-  async subscribe(id: string, listener: EventListener): Promise<() => void> {
+  async *readHistory(id: string, afterId: number, options: HistoryOptions): AsyncGenerator<HistoryPiece> {
     const entry = this.entries.get(id);
-    if (!entry || entry.closed) return () => {};
-    entry.listeners ??= new Set();
-    entry.listeners.add(listener);
+    if (!entry) return;
+    // A log packed while it is read is read on from the events held so far: the same frames.
+    if (entry.packed) yield* entry.packed.pieces(afterId, options);
+    else yield* framePieces(entry.events.slice(Math.max(0, afterId)), options);
+  }
+
+  async logHead(id: string): Promise<LogHead | undefined> {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    return { lastId: entry.packed ? entry.packed.length : entry.events.length, ended: entry.closed };
+  }
+
+  async subscribe(id: string, listener: EventListener, onGone?: () => void): Promise<() => void> {
+    const entry = this.entries.get(id);
+    if (!entry) {
+      onGone?.();
+      return () => {};
+    }
+    if (onGone) {
+      entry.goneListeners ??= new Set();
+      entry.goneListeners.add(onGone);
+    }
+    if (!entry.closed) {
+      entry.listeners ??= new Set();
+      entry.listeners.add(listener);
+    }
     return () => {
       entry.listeners?.delete(listener);
+      if (onGone) entry.goneListeners?.delete(onGone);
     };
   }
 
@@ -218,6 +249,9 @@ export class MemoryStore implements AnalysisStore {
       if (list.length === 0) this.byOwner.delete(entry.owner);
     }
     entry.listeners = undefined;
+    const gone = entry.goneListeners;
+    entry.goneListeners = undefined;
+    if (gone) for (const listener of gone) listener();
   }
 
   async reserveIdempotencyKey(

@@ -10,13 +10,18 @@ import {
 import type { AnalysisJob } from '../job.js';
 import type { AnalysisRecord } from '../record.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { framePieces } from './history.js';
+import { RedisChannels } from './redis-channels.js';
 import { APPEND, SAVE } from './redis-scripts.js';
 import type {
   AnalysisStore,
   EventListener,
+  HistoryOptions,
+  HistoryPiece,
   IdempotencyReservation,
   ListPage,
   ListQuery,
+  LogHead,
   StoredAnalysis,
   WriteOptions,
 } from './store.js';
@@ -32,7 +37,16 @@ export interface RedisStoreOptions {
   lockKey: (id: string) => string;
   prefix?: string;
   idempotencyTtlSeconds?: number;
+  /**
+   * How often the analyses this process streams are checked to still exist
+   * (a flushed or replaced Redis loses them without a word): their streams
+   * then end instead of waiting forever.
+   */
+  watchIntervalMs?: number;
 }
+
+/** Stream entries read per round trip of a replay. */
+const HISTORY_PAGE = 64;
 
 const FRAME_HEAD = /^id: (\d+)\nevent: ([a-z.]+)\n/;
 
@@ -42,33 +56,36 @@ function parseFrame(frame: string): StoredEvent | undefined {
   return { id: Number(match[1]), type: match[2] as AnalysisEventType, frame };
 }
 
-interface Channel {
-  listeners: Set<EventListener>;
-  /** The last event id delivered, to fill a gap (a lost message) from the stream. */
-  last: number;
-  ready: Promise<unknown>;
-}
-
 /**
  * Analyses in Redis: a hash per analysis (record, job, owner, event counter),
  * its event log as a Stream with ids `0-<n>` that expires with the record, an
  * owner index for listing, idempotency keys and custom patterns. Live events
- * reach this process's subscribers through one subscriber connection.
+ * reach this process's subscribers through one subscriber connection
+ * (`RedisChannels`).
  */
 export class RedisStore implements AnalysisStore {
   private readonly redis: Redis;
   private readonly prefix: string;
-  private readonly channels = new Map<string, Channel>();
+  private readonly channels: RedisChannels;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.redis = options.redis;
     this.prefix = options.prefix ?? 'chorus';
     this.redis.defineCommand('chorusAppend', { numberOfKeys: 4, lua: APPEND });
     this.redis.defineCommand('chorusSave', { numberOfKeys: 2, lua: SAVE });
-    options.subscriber.on('message', (channel: string, frame: string) => this.onMessage(channel, frame));
-    // After a reconnect, catch up on whatever was published while the connection was down.
-    options.subscriber.on('ready', () => {
-      for (const [channel, state] of this.channels) void this.catchUp(channel, state);
+    this.channels = new RedisChannels({
+      subscriber: options.subscriber,
+      channel: (id) => this.channel(id),
+      parse: parseFrame,
+      readEvents: (id, afterId) => this.readEvents(id, afterId),
+      exist: async (ids) => {
+        const replies = await this.redis.pipeline(ids.map((id) => ['exists', this.key('a', id)])).exec();
+        return ids.map((_, index) => {
+          const [error, exists] = replies?.[index] ?? [null, 1];
+          return Boolean(error) || exists !== 0;
+        });
+      },
+      watchIntervalMs: options.watchIntervalMs ?? 15_000,
     });
   }
 
@@ -198,46 +215,29 @@ export class RedisStore implements AnalysisStore {
     return events;
   }
 
-  async subscribe(id: string, listener: EventListener): Promise<() => void> {
-    const channel = this.channel(id);
-    let state = this.channels.get(channel);
-    if (!state) {
-      state = { listeners: new Set(), last: 0, ready: this.options.subscriber.subscribe(channel) };
-      this.channels.set(channel, state);
-    }
-    state.listeners.add(listener);
-    await state.ready;
-    const current = state;
-    return () => {
-      current.listeners.delete(listener);
-      if (current.listeners.size === 0 && this.channels.get(channel) === current) {
-        this.channels.delete(channel);
-        void this.options.subscriber.unsubscribe(channel).catch(() => {});
+  async *readHistory(id: string, afterId: number, options: HistoryOptions): AsyncGenerator<HistoryPiece> {
+    let after = afterId;
+    for (;;) {
+      const entries = await this.redis.xrange(this.key('e', id), `(0-${after}`, '+', 'COUNT', HISTORY_PAGE);
+      const events: StoredEvent[] = [];
+      for (const [, fields] of entries) {
+        const event = fields[1] ? parseFrame(fields[1]) : undefined;
+        if (event) events.push(event);
       }
-    };
-  }
-
-  private onMessage(channel: string, frame: string): void {
-    const state = this.channels.get(channel);
-    const event = parseFrame(frame);
-    if (!state || !event) return;
-    if (state.last > 0 && event.id > state.last + 1) {
-      void this.catchUp(channel, state).then(() => this.deliver(state, event));
-      return;
+      yield* framePieces(events, options);
+      if (entries.length < HISTORY_PAGE) return;
+      after = Number(entries[entries.length - 1]![0].slice(2));
     }
-    this.deliver(state, event);
   }
 
-  private deliver(state: Channel, event: StoredEvent): void {
-    if (event.id <= state.last) return;
-    state.last = event.id;
-    for (const listener of state.listeners) listener(event);
+  async logHead(id: string): Promise<LogHead | undefined> {
+    const [seq, closed] = await this.redis.hmget(this.key('a', id), 'seq', 'closed');
+    if (seq === null) return undefined;
+    return { lastId: Number(seq), ended: closed === '1' };
   }
 
-  private async catchUp(channel: string, state: Channel): Promise<void> {
-    if (state.last === 0) return;
-    const id = channel.slice(`${this.prefix}:events:`.length);
-    for (const event of await this.readEvents(id, state.last)) this.deliver(state, event);
+  subscribe(id: string, listener: EventListener, onGone?: () => void): Promise<() => void> {
+    return this.channels.subscribe(id, listener, onGone);
   }
 
   /** Keeps at most `maxRetained` finished analyses (expiry by age is Redis's own TTL). */
@@ -294,7 +294,7 @@ export class RedisStore implements AnalysisStore {
   }
 
   async close(): Promise<void> {
-    this.channels.clear();
+    this.channels.close();
   }
 }
 

@@ -4,6 +4,32 @@ import type { AnalysisRecord, AnalysisStatus } from '../record.js';
 
 export type EventListener = (event: StoredEvent) => void;
 
+/**
+ * A bounded piece of an analysis's history, as a replay writes it: the bytes
+ * of one or more frames (a frame larger than a piece spans several), the id
+ * of the last frame it completes, whether it stops inside a frame, and whether
+ * it completes the terminal event.
+ */
+export interface HistoryPiece {
+  bytes: Buffer | string;
+  lastId: number;
+  partial: boolean;
+  terminal: boolean;
+}
+
+export interface HistoryOptions {
+  /** false: leave out `model.delta` frames. */
+  deltas: boolean;
+  /** Bytes per piece, about (a whole frame may exceed it where the store cannot split one). */
+  pieceBytes: number;
+}
+
+/** Where an analysis's log stands: the last event id, and whether the terminal event is in. */
+export interface LogHead {
+  lastId: number;
+  ended: boolean;
+}
+
 export interface ListQuery {
   status?: AnalysisStatus | undefined;
   limit: number;
@@ -63,11 +89,20 @@ export interface AnalysisStore {
   /** Events after `afterId`, in order. */
   readEvents(id: string, afterId: number): Promise<StoredEvent[]>;
   /**
+   * The history after `afterId` in pieces of about `pieceBytes`, read as the
+   * consumer pulls them: a replay never holds the whole log, and a finished
+   * (packed) log is inflated a block at a time.
+   */
+  readHistory(id: string, afterId: number, options: HistoryOptions): AsyncIterable<HistoryPiece>;
+  /** The log's last id and whether it ended; undefined when the analysis does not exist. */
+  logHead(id: string): Promise<LogHead | undefined>;
+  /**
    * Live events from now on, in order; resolves (with the unsubscribe function)
    * once the subscription is in place, so a read of the history after it
-   * misses nothing.
+   * misses nothing. `onGone` is called (once) if the analysis disappears while
+   * subscribed (deleted, evicted, or lost by the store), ended or not.
    */
-  subscribe(id: string, listener: EventListener): Promise<() => void>;
+  subscribe(id: string, listener: EventListener, onGone?: () => void): Promise<() => void>;
 
   /** Marks a finished analysis for retention by age and count. */
   retain(id: string): void;

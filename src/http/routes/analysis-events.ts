@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type StoredEvent, TERMINAL_EVENTS } from '../../analyses/events.js';
-import { TERMINAL_STATUSES } from '../../analyses/record.js';
+import { HISTORY_PIECE_BYTES } from '../../analyses/store/history.js';
 import type { AnalysisStore } from '../../analyses/store/store.js';
 import type { StreamTokens } from '../../analyses/stream-tokens.js';
 import { EventStreamWriter } from '../event-stream-writer.js';
@@ -20,6 +19,10 @@ export interface EventStreamOptions {
   retryMs: number;
   /** A subscriber this far behind is disconnected; it can reconnect with Last-Event-ID. */
   maxBufferedBytes: number;
+  /** MAX_SUBSCRIBERS_PER_ANALYSIS: streams of one analysis open at once. */
+  maxPerAnalysis: number;
+  /** MAX_EVENT_STREAMS: streams open at once on this instance. */
+  maxStreams: number;
   /** Open streams, so shutdown can close them. */
   open: Set<() => void>;
 }
@@ -29,10 +32,14 @@ export interface EventStreamOptions {
  * each event's frame is serialized once (by whoever reads it first), and a
  * turn's events go out as one chunk shared by every subscriber in step.
  * Replay and live delivery meet without gaps or repeats: the subscription
- * starts before the history is read, and ids only go up.
+ * starts before the history is read, and ids only go up. The history is
+ * written a bounded piece at a time, at the pace the client reads it.
  */
 export async function analysisEventRoutes(app: FastifyInstance, options: EventStreamOptions): Promise<void> {
   const { store, tokens } = options;
+  /** Open streams per analysis id, on this instance. */
+  const streams = new Map<string, number>();
+  let open = 0;
   app.withTypeProvider<ZodTypeProvider>().get(
     '/v1/analyses/:id/events',
     {
@@ -73,12 +80,18 @@ export async function analysisEventRoutes(app: FastifyInstance, options: EventSt
         throw new HttpProblem('notFound', `Analysis ${id} does not exist.`);
       }
       const deltas = request.query.deltas !== 'false';
-      const ended = TERMINAL_STATUSES.has(stored.record.status);
-      if (ended && lastEventId > 0) {
-        const all = await store.readEvents(id, 0);
-        const terminal = all.findLast((event) => TERMINAL_EVENTS.has(event.type));
-        if (terminal && lastEventId >= terminal.id) return reply.code(204).send(null);
+      const head = await store.logHead(id);
+      if (!head) throw new HttpProblem('notFound', `Analysis ${id} does not exist.`);
+      // Nothing after the terminal event: 204 tells a browser's EventSource to stop.
+      if (head.ended && lastEventId >= head.lastId) return reply.code(204).send(null);
+      if (lastEventId > head.lastId) {
+        throw new HttpProblem(
+          'validation',
+          `Last-Event-ID ${lastEventId} is past the last event of analysis ${id} (${head.lastId}): it names no event of this stream. Reconnect without it, or with the id of the last event received.`,
+          { errors: [{ path: '/headers/last-event-id', message: `at most ${head.lastId}` }] },
+        );
       }
+      admit(id);
 
       reply.hijack();
       const raw = reply.raw;
@@ -103,27 +116,64 @@ export async function analysisEventRoutes(app: FastifyInstance, options: EventSt
           clearInterval(heartbeat);
           unsubscribe();
           options.open.delete(close);
+          release(id);
         },
       });
       const close = () => writer.close();
-      const heartbeat = setInterval(() => {
-        if (!writer.closed) raw.write(': ping\n\n');
-      }, options.heartbeatMs);
+      const heartbeat = setInterval(() => writer.ping(), options.heartbeatMs);
       heartbeat.unref();
       options.open.add(close);
       raw.on('close', () => writer.abandon());
-      let pending: StoredEvent[] | undefined = [];
-      const stop = await store.subscribe(id, (event) => {
-        if (pending) pending.push(event);
-        else writer.push(event);
-      });
+      const stop = await store.subscribe(
+        id,
+        (event) => writer.push(event),
+        () => {
+          request.log.warn({ analysisId: id }, 'streamed analysis no longer exists: stream ended');
+          writer.gone(id, `Analysis ${id} no longer exists: it was deleted, expired or lost by the store.`);
+        },
+      );
       if (writer.closed) stop();
       else unsubscribe = stop;
 
-      for (const event of await store.readEvents(id, lastEventId)) writer.push(event);
-      const live = pending;
-      pending = undefined;
-      for (const event of live) writer.push(event);
+      try {
+        await writer.replay(store.readHistory(id, lastEventId, { deltas, pieceBytes: HISTORY_PIECE_BYTES }));
+      } catch (error) {
+        // The store failed mid-replay: drop the connection; the client resumes with Last-Event-ID.
+        request.log.warn({ analysisId: id, err: error }, 'event stream replay failed: disconnected');
+        writer.destroy();
+      }
     },
   );
+
+  /** Counts a stream in, or answers 429 past either cap. */
+  function admit(id: string): void {
+    const count = streams.get(id) ?? 0;
+    const limit =
+      count >= options.maxPerAnalysis
+        ? `Analysis ${id} already has ${count} open event streams, the most this server allows per analysis (MAX_SUBSCRIBERS_PER_ANALYSIS=${options.maxPerAnalysis}).`
+        : open >= options.maxStreams
+          ? `This server already has ${open} open event streams, the most it allows (MAX_EVENT_STREAMS=${options.maxStreams}).`
+          : undefined;
+    if (limit) {
+      throw new HttpProblem(
+        'rateLimited',
+        `${limit} Retry after ${RETRY_AFTER_SECONDS} s, or share one stream.`,
+        {
+          headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+        },
+      );
+    }
+    streams.set(id, count + 1);
+    open++;
+  }
+
+  function release(id: string): void {
+    const count = (streams.get(id) ?? 1) - 1;
+    if (count > 0) streams.set(id, count);
+    else streams.delete(id);
+    open--;
+  }
 }
+
+/** What a client refused past a stream cap waits before trying again. */
+const RETRY_AFTER_SECONDS = 5;
