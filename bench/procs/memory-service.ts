@@ -91,6 +91,7 @@ let offsetMs = 0;
 const store = new MemoryStore({
   ttlSeconds: config.ANALYSIS_TTL_SECONDS,
   maxRetained: config.MAX_RETAINED_ANALYSES,
+  maxRetainedBytes: config.MAX_RETAINED_BYTES,
   now: () => Date.now() + offsetMs,
 });
 const app = await buildApp({

@@ -13,6 +13,7 @@ import { adaptSettings, type CallSettings } from '../models/settings.js';
 import { attachRanking, type CouncilRanking, rankCouncil } from '../orchestration/council.js';
 import { type PatternRunEnd, runPattern } from '../orchestration/run-pattern.js';
 import type { StageOutput } from '../orchestration/stage-inputs.js';
+import { eventBudget } from './event-budget.js';
 import type { AnalysisStore, WriteOptions } from './store/store.js';
 
 /** Abort reasons the executor tells apart from a client's cancel. */
@@ -36,6 +37,8 @@ export interface ExecutorOptions {
   caller: ModelCaller;
   logger: Logger;
   ttlSeconds: number;
+  /** Event bytes per analysis past which model deltas are left out (MAX_ANALYSIS_EVENT_BYTES). */
+  maxEventBytes?: number | undefined;
   onFinished?: (status: string) => void;
 }
 
@@ -170,15 +173,20 @@ export class AnalysisExecutor {
   private emitter(record: AnalysisRecord, write: WriteOptions) {
     const store = this.options.store;
     const id = record.id;
+    const budget = eventBudget(record, this.options.maxEventBytes);
     if (store.appendNow) {
       const appendNow = store.appendNow.bind(store);
-      return Object.assign((event: AnalysisEventPayload) => void appendNow(id, event), {
-        flush: async () => {},
-      });
+      return Object.assign(
+        (event: AnalysisEventPayload) => {
+          if (budget.admits(event)) appendNow(id, event);
+        },
+        { flush: async () => {} },
+      );
     }
     let chain: Promise<unknown> = Promise.resolve();
     let failure: unknown;
     const emit = (event: AnalysisEventPayload) => {
+      if (!budget.admits(event)) return;
       chain = chain.then(async () => {
         if (failure) return;
         const stored = await store.append(id, event, write);

@@ -14,6 +14,7 @@ import type { PatternCatalog } from '../orchestration/catalog.js';
 import { ServiceError } from './errors.js';
 import type { AnalysisExecutor } from './executor.js';
 import { newAnalysisId } from './ids.js';
+import { checkInputBudget, type InputLimits } from './input-budget.js';
 import type { JobQueue } from './queue.js';
 import type { AnalysisStore, ListQuery } from './store/store.js';
 import type { StreamTokens } from './stream-tokens.js';
@@ -36,6 +37,8 @@ export interface AnalysisServiceOptions {
   executor: AnalysisExecutor;
   tokens: StreamTokens;
   ttlSeconds: number;
+  /** The byte budget of an analysis's input. */
+  inputLimits: InputLimits;
 }
 
 const QUEUE_FULL = 'The analysis queue is full: retry later.';
@@ -53,6 +56,8 @@ export class AnalysisService {
     input: CreateAnalysisInput,
     idempotencyKey?: string,
   ): Promise<{ record: AnalysisRecord; created: boolean; accepted?: string }> {
+    // Before any key is reserved: an input refused for its size never holds one.
+    checkInputBudget(input, this.options.inputLimits);
     if (idempotencyKey !== undefined) {
       const fingerprint = createHash('sha256').update(canonicalJson(input)).digest('hex');
       const reservation = await this.store.reserveIdempotencyKey(owner, idempotencyKey, fingerprint);

@@ -31,6 +31,11 @@ export class PackedLog {
     this.deflated = Buffer.from(deflated);
   }
 
+  /** Bytes this log holds: the deflated frames, their offsets and a reference per type. */
+  get byteLength(): number {
+    return this.deflated.byteLength + this.offsets.byteLength + this.types.length * 8;
+  }
+
   /** Events with ids after `afterId` (ids are 1-based positions). */
   read(afterId: number): StoredEvent[] {
     const from = Math.max(0, afterId);
