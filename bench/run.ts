@@ -313,7 +313,18 @@ function rowsFor(name: string, record: ScenarioRecord): Row[] {
           mark(c.p99Lag),
         ),
       ];
-    case 'memory':
+    case 'memory': {
+      const large = f.largeMetadata as
+        | {
+            analyses: number;
+            metadataBytes: number;
+            perAnalysisKb: number;
+            storeBytesPerAnalysisKb: number | null;
+          }
+        | undefined;
+      const oversized = f.oversizedMetadata as
+        | { analyses: number; statuses: Record<string, number>; heapHeldMb: number }
+        | undefined;
       return [
         row(
           `KB per retained analysis (${f.analyses})`,
@@ -331,7 +342,33 @@ function rowsFor(name: string, record: ScenarioRecord): Row[] {
           '≤ 1.10×',
           mark(c.afterExpiry),
         ),
+        row(
+          `KB per analysis, ${fmt((large?.metadataBytes ?? 0) / 1024, 0)} KB metadata (${large?.analyses})`,
+          fmt(large?.perAnalysisKb, 1),
+          '—',
+          '—',
+          '—',
+          '—',
+        ),
+        row(
+          'store bytes per analysis, same (KB)',
+          fmt(large?.storeBytesPerAnalysisKb, 1),
+          '—',
+          '—',
+          '—',
+          '—',
+        ),
+        row(
+          `1.8 MB metadata: accepted of ${oversized?.analyses}`,
+          String(oversized?.statuses?.['200'] ?? 0),
+          '—',
+          '—',
+          '—',
+          '—',
+        ),
+        row('1.8 MB metadata: heap held (MB)', fmt(oversized?.heapHeldMb, 1), '—', '—', '—', '—'),
       ];
+    }
     default:
       return [];
   }

@@ -70,6 +70,7 @@ export async function createEngine(
           subscriber: redis.subscriber,
           ttlSeconds: config.ANALYSIS_TTL_SECONDS,
           maxRetained: config.MAX_RETAINED_ANALYSES,
+          maxRetainedBytes: config.MAX_RETAINED_BYTES,
           lockKey: (id) => bullLockKey(redisPrefix, id),
           prefix: redisPrefix,
           watchIntervalMs: options.heartbeatMs ?? 15_000,
@@ -77,6 +78,7 @@ export async function createEngine(
       : new MemoryStore({
           ttlSeconds: config.ANALYSIS_TTL_SECONDS,
           maxRetained: config.MAX_RETAINED_ANALYSES,
+          maxRetainedBytes: config.MAX_RETAINED_BYTES,
         }));
   const catalog = new PatternCatalog(
     options.patterns ?? [],
@@ -89,6 +91,7 @@ export async function createEngine(
     caller,
     logger,
     ttlSeconds: config.ANALYSIS_TTL_SECONDS,
+    maxEventBytes: config.MAX_ANALYSIS_EVENT_BYTES,
     onFinished: (status) => metrics.analysisFinished(status),
   });
   const queue: JobQueue = redis
@@ -116,6 +119,10 @@ export async function createEngine(
     executor,
     tokens,
     ttlSeconds: config.ANALYSIS_TTL_SECONDS,
+    inputLimits: {
+      maxInputBytes: config.MAX_ANALYSIS_INPUT_BYTES,
+      maxMetadataBytes: config.MAX_METADATA_BYTES,
+    },
   });
   metrics.watch(queue, registry, caller);
   // Availability steers the default selection: probe before the first request, then every 30 s.

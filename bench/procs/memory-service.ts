@@ -13,7 +13,9 @@
  * calls the fake upstream over HTTP.
  *
  * IPC: heap() → memory after full collections · expire() → advances the store's
- * clock past the TTL and sweeps · size() → analyses held · snapshot({ path }).
+ * clock past the TTL and sweeps · size() → analyses held · bytes() → bytes the
+ * store counts for retained analyses (null where the store does not count) ·
+ * snapshot({ path }).
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -89,6 +91,7 @@ let offsetMs = 0;
 const store = new MemoryStore({
   ttlSeconds: config.ANALYSIS_TTL_SECONDS,
   maxRetained: config.MAX_RETAINED_ANALYSES,
+  maxRetainedBytes: config.MAX_RETAINED_BYTES,
   now: () => Date.now() + offsetMs,
 });
 const app = await buildApp({
@@ -122,6 +125,10 @@ serve({
     return { size: store.size };
   },
   size: () => ({ size: store.size }),
+  bytes: async () => {
+    const counted = store as { bytesHeld?: () => Promise<number> };
+    return { bytes: counted.bytesHeld ? await counted.bytesHeld() : null };
+  },
   snapshot: ({ path }: { path: string }) => {
     gc();
     return { path: writeHeapSnapshot(path) };

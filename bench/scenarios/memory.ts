@@ -11,7 +11,14 @@
  *    characters, distinct prompts) retained — per analysis = growth / N.
  * 3. Expired (store clock past the TTL, then a sweep) — ratio to the baseline.
  * 4. Informational: a small batch (300; quick 50) run and expired — ratio to the baseline.
+ * 5. Large metadata: 1,000 (quick 100) analyses, each with metadata just under
+ *    MAX_METADATA_BYTES, retained — heap per analysis, and the bytes the store
+ *    counts per analysis (what MAX_RETAINED_BYTES bounds).
+ * 6. Oversized: 20 analyses with the 1.8 MB metadata of the issue that
+ *    exhausted memory — how many the service accepts (none, now) and the heap
+ *    they hold.
  */
+import { postJson } from '../lib/http.js';
 import { startHelper } from '../lib/processes.js';
 import { round } from '../lib/stats.js';
 import {
@@ -32,6 +39,23 @@ interface Memory {
 }
 
 const heapOf = (memory: Memory) => memory.heapUsed + memory.external;
+
+/** Metadata of about `bytes` bytes as JSON: 8 string values, distinct per analysis. */
+export function largeMetadata(tag: string, bytes: number): Record<string, string> {
+  const keys = 8;
+  // Each entry costs its key, quotes, a colon and a comma besides the value.
+  const valueLength = Math.floor((bytes - 2) / keys) - 12;
+  const metadata: Record<string, string> = {};
+  for (let index = 0; index < keys; index++) {
+    const head = `${tag}:${index}:`;
+    metadata[`field${index}`] = head + 'x'.repeat(Math.max(0, valueLength - head.length));
+  }
+  return metadata;
+}
+
+/** The default MAX_METADATA_BYTES, less a little: the largest metadata a client may send. */
+const LARGE_METADATA_BYTES = 16 * 1024 - 64;
+const OVERSIZED_METADATA_BYTES = 1_870_000;
 
 export async function memory(context: BenchContext): Promise<ScenarioResult> {
   const analyses = context.quick ? 200 : 10_000;
@@ -57,12 +81,18 @@ export async function memory(context: BenchContext): Promise<ScenarioResult> {
       JOB_CONCURRENCY: String(concurrency),
       QUEUE_MAX: String(concurrency),
       MAX_RETAINED_ANALYSES: String(analyses * 2),
+      // Retention by bytes must not evict what is being measured.
+      MAX_RETAINED_BYTES: String(4 * 1024 * 1024 * 1024),
       ANALYSIS_TTL_SECONDS: '3600',
     },
   });
   try {
     const url = String(child.info.url);
-    const run = async (count: number, prefix: string) => {
+    const run = async (
+      count: number,
+      prefix: string,
+      metadata: (tag: string) => Record<string, string> | undefined = () => undefined,
+    ) => {
       const samples = await closedLoop({
         inFlight: concurrency,
         maxDurationMs: context.quick ? 30_000 : 240_000,
@@ -72,6 +102,7 @@ export async function memory(context: BenchContext): Promise<ScenarioResult> {
         body: (tag) => ({
           prompt: `[bench:${tag}] How should a five-person team decide whether to split its monolith?`,
           models: MODEL_IDS.slice(0, 3),
+          ...(metadata(tag) ? { metadata: metadata(tag) } : {}),
         }),
       });
       const failed = samples.filter((sample) => !sample.outcome.ok);
@@ -97,6 +128,35 @@ export async function memory(context: BenchContext): Promise<ScenarioResult> {
     await child.rpc.call('expire');
     const afterSmall = await child.rpc.call<Memory>('heap');
 
+    // Large metadata, near the allowed maximum.
+    const largeCount = context.quick ? 100 : 1_000;
+    const largeBaseline = await child.rpc.call<Memory>('heap');
+    const bytesBefore = (await child.rpc.call<{ bytes: number | null }>('bytes')).bytes;
+    await run(largeCount, 'mem-large', (tag) => largeMetadata(tag, LARGE_METADATA_BYTES));
+    const largeFull = await child.rpc.call<Memory>('heap');
+    const bytesAfter = (await child.rpc.call<{ bytes: number | null }>('bytes')).bytes;
+    await child.rpc.call('expire');
+
+    // The issue's attack: metadata of 1.8 MB per analysis.
+    const oversizedBaseline = await child.rpc.call<Memory>('heap');
+    const oversizedStatuses: Record<string, number> = {};
+    for (let index = 0; index < 20; index++) {
+      const tag = `${context.runId}-mem-oversized-${index}`;
+      const answer = await postJson(
+        `${url}/v1/analyses`,
+        {
+          prompt: `[bench:${tag}] How should a five-person team decide whether to split its monolith?`,
+          models: MODEL_IDS.slice(0, 3),
+          metadata: largeMetadata(tag, OVERSIZED_METADATA_BYTES),
+        },
+        { prefer: 'wait=60' },
+        90_000,
+      );
+      oversizedStatuses[answer.status] = (oversizedStatuses[answer.status] ?? 0) + 1;
+    }
+    const oversizedFull = await child.rpc.call<Memory>('heap');
+    await child.rpc.call('expire');
+
     const perAnalysisKb = round((heapOf(full) - heapOf(baseline)) / analyses / 1024, 2);
     const afterExpiryRatio = round(heapOf(expired) / heapOf(baseline), 4);
     const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
@@ -116,6 +176,21 @@ export async function memory(context: BenchContext): Promise<ScenarioResult> {
         externalMb: { baseline: mb(baseline.external), retained: mb(full.external) },
         retainedRssMb: mb(full.rss),
         analysesPerSecond: round(analyses / seconds, 1),
+        largeMetadata: {
+          analyses: largeCount,
+          metadataBytes: LARGE_METADATA_BYTES,
+          perAnalysisKb: round((heapOf(largeFull) - heapOf(largeBaseline)) / largeCount / 1024, 2),
+          storeBytesPerAnalysisKb:
+            bytesBefore === null || bytesAfter === null
+              ? null
+              : round((bytesAfter - bytesBefore) / largeCount / 1024, 2),
+        },
+        oversizedMetadata: {
+          analyses: 20,
+          metadataBytes: OVERSIZED_METADATA_BYTES,
+          statuses: oversizedStatuses,
+          heapHeldMb: mb(heapOf(oversizedFull) - heapOf(oversizedBaseline)),
+        },
       },
       checks: {
         perAnalysis: {

@@ -1,6 +1,8 @@
 /** What the job domain refuses, independent of HTTP; the HTTP layer maps kinds to statuses. */
 export type ServiceErrorKind =
   | 'not_found'
+  | 'invalid'
+  | 'too_large'
   | 'conflict'
   | 'unprocessable'
   | 'unavailable'

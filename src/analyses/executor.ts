@@ -25,6 +25,8 @@ export interface ExecutorOptions {
   caller: ModelCaller;
   logger: Logger;
   ttlSeconds: number;
+  /** Event bytes per analysis past which model deltas are left out (MAX_ANALYSIS_EVENT_BYTES). */
+  maxEventBytes?: number | undefined;
   onFinished?: (status: string) => void;
   /** Epoch milliseconds; events are stamped with it. */
   now?: () => number;
@@ -54,7 +56,7 @@ export class AnalysisExecutor {
     const log = new JobLog(
       store,
       stored.record,
-      { ttlSeconds: this.options.ttlSeconds, now: this.now },
+      { ttlSeconds: this.options.ttlSeconds, now: this.now, maxEventBytes: this.options.maxEventBytes },
       write,
     );
     const emit = log.emit;

@@ -1,6 +1,7 @@
+import { DEFAULT_MAX_EVENT_BYTES, deltasLeftOutWarning, eventBudget } from './event-budget.js';
 import type { AnalysisEventPayload } from './events.js';
 import type { AnalysisRecord } from './record.js';
-import { type ReduceContext, reduce } from './reduce.js';
+import { DELTAS_LEFT_OUT, type ReduceContext, reduce } from './reduce.js';
 import type { AnalysisStore, WriteOptions } from './store/store.js';
 
 /** Thrown when the store refuses a write: another worker holds the analysis now. */
@@ -29,14 +30,16 @@ export class JobLog {
   #record: AnalysisRecord;
   #chain: Promise<unknown> = Promise.resolve();
   #failure: unknown;
+  readonly #budget: ReturnType<typeof eventBudget>;
 
   constructor(
     private readonly store: AnalysisStore,
     record: AnalysisRecord,
-    private readonly context: ReduceContext & { now: () => number },
+    private readonly context: ReduceContext & { now: () => number; maxEventBytes?: number | undefined },
     private readonly write: WriteOptions = {},
   ) {
     this.#record = record;
+    this.#budget = eventBudget(context.maxEventBytes);
   }
 
   /** The record as every event so far reduces it. */
@@ -45,6 +48,17 @@ export class JobLog {
   }
 
   readonly emit = (event: AnalysisEventPayload): void => {
+    const verdict = this.#budget.admits(event);
+    if (verdict === 'first-left-out') {
+      // Live readers learn why the text stops; the record keeps it as a warning.
+      const { stage, progress } = this.#record.progress;
+      const message = deltasLeftOutWarning(this.context.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+      this.emit({
+        type: 'progress',
+        data: { stage, progress, message, details: { [DELTAS_LEFT_OUT]: true } },
+      });
+    }
+    if (verdict !== 'kept') return;
     const at = this.context.now();
     const before = this.#record;
     const record = reduce(before, event, at, this.context);

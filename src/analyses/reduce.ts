@@ -15,6 +15,9 @@ export const CANCELLED_ERROR: ErrorInfo = {
 
 const NO_USAGE = { inputTokens: 0, outputTokens: 0 };
 
+/** The `details` flag of the progress event that says model deltas are left out from now on. */
+export const DELTAS_LEFT_OUT = 'deltasLeftOut';
+
 /**
  * The record after one event: the only way a record changes. Pure — it
  * returns a new record (sharing what did not change) and never touches the
@@ -88,7 +91,8 @@ export function reduce(
     }
     case 'progress': {
       const { stage, progress, message, details } = event.data;
-      return { ...record, progress: { stage, progress, message, timestamp: iso(at), details } };
+      const next = { ...record, progress: { stage, progress, message, timestamp: iso(at), details } };
+      return details[DELTAS_LEFT_OUT] === true ? { ...next, warnings: [...record.warnings, message] } : next;
     }
     case 'analysis.completed':
       return ended(record, 'succeeded', null, at, context, event.data.result);

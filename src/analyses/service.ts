@@ -9,6 +9,7 @@ import { ServiceError } from './errors.js';
 import { TERMINAL_EVENTS } from './events.js';
 import type { AnalysisExecutor } from './executor.js';
 import { newAnalysisId } from './ids.js';
+import { checkInputBudget, type InputLimits } from './input-budget.js';
 import type { AnalysisJob } from './job.js';
 import type { JobQueue } from './queue.js';
 import { type AnalysisRecord, newRecord, TERMINAL_STATUSES } from './record.js';
@@ -33,6 +34,8 @@ export interface AnalysisServiceOptions {
   executor: AnalysisExecutor;
   tokens: StreamTokens;
   ttlSeconds: number;
+  /** The byte budget of an analysis's input. */
+  inputLimits: InputLimits;
 }
 
 const QUEUE_FULL = 'The analysis queue is full: retry later.';
@@ -50,6 +53,8 @@ export class AnalysisService {
     input: CreateAnalysisInput,
     idempotencyKey?: string,
   ): Promise<{ record: AnalysisRecord; created: boolean; accepted?: string }> {
+    // Before any key is reserved: an input refused for its size never holds one.
+    checkInputBudget(input, this.options.inputLimits);
     if (idempotencyKey !== undefined) {
       const fingerprint = createHash('sha256').update(canonicalJson(input)).digest('hex');
       const reservation = await this.store.reserveIdempotencyKey(owner, idempotencyKey, fingerprint);

@@ -74,6 +74,14 @@ export const envSchema = z.object({
   MAX_CUSTOM_PATTERNS_PER_KEY: integer(0, 100_000).default(100),
   /** Largest custom pattern definition, in bytes of compact JSON. */
   MAX_PATTERN_BYTES: integer(1024, 10 * 1024 * 1024).default(65_536),
+  /** Largest analysis input: prompt, system and metadata, as UTF-8 JSON (413 above it). */
+  MAX_ANALYSIS_INPUT_BYTES: integer(1024, 100 * 1024 * 1024).default(1_048_576),
+  /** Largest metadata of an analysis, as UTF-8 JSON (400 above it). */
+  MAX_METADATA_BYTES: integer(2, 100 * 1024 * 1024).default(16_384),
+  /** Event log bytes per analysis past which model deltas are no longer stored or streamed. */
+  MAX_ANALYSIS_EVENT_BYTES: integer(65_536, 1024 * 1024 * 1024).default(8_388_608),
+  /** Bytes of finished analyses (record, input and events) kept; the oldest go first. */
+  MAX_RETAINED_BYTES: integer(1_048_576, 1024 * 1024 * 1024 * 1024).default(268_435_456),
   PATTERNS_DIR: optionalString,
   CORS_ORIGINS: optionalString.transform((value) => (value ? commaList.parse(value) : [])),
   STREAM_TOKEN_SECRET: optionalString.pipe(z.string().min(16).optional()),

@@ -162,6 +162,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (env.API_KEYS.length === 0) {
     warnings.push('API_KEYS is not set: authentication is off and every client can use every /v1 route.');
   }
+  if (env.MAX_METADATA_BYTES > env.MAX_ANALYSIS_INPUT_BYTES) {
+    throw new ConfigError(
+      `MAX_METADATA_BYTES (${env.MAX_METADATA_BYTES}) is above MAX_ANALYSIS_INPUT_BYTES (${env.MAX_ANALYSIS_INPUT_BYTES}), which includes the metadata: lower the first or raise the second.`,
+    );
+  }
+  if (env.MAX_RETAINED_BYTES < env.MAX_ANALYSIS_EVENT_BYTES) {
+    throw new ConfigError(
+      `MAX_RETAINED_BYTES (${env.MAX_RETAINED_BYTES}) is below MAX_ANALYSIS_EVENT_BYTES (${env.MAX_ANALYSIS_EVENT_BYTES}): a single large analysis could not be kept once finished. Raise MAX_RETAINED_BYTES or lower MAX_ANALYSIS_EVENT_BYTES.`,
+    );
+  }
   if (env.ROLE !== 'all' && env.STORE !== 'redis') {
     throw new ConfigError(
       `ROLE=${env.ROLE} needs STORE=redis: one process with the memory store must use ROLE=all.`,

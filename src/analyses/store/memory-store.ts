@@ -1,8 +1,10 @@
+import { jsonBytes } from '../../util/json-bytes.js';
 import { type AnalysisEventPayload, LoggedEvent, type StoredEvent, TERMINAL_EVENTS } from '../events.js';
 import type { AnalysisJob } from '../job.js';
 import type { AnalysisRecord } from '../record.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { framePieces } from './history.js';
+import { MemoryIdempotencyKeys } from './memory-idempotency.js';
 import { PackedLog } from './packed-log.js';
 import type {
   AnalysisStore,
@@ -20,6 +22,8 @@ import type {
 export interface MemoryStoreOptions {
   ttlSeconds: number;
   maxRetained: number;
+  /** Bytes of finished analyses kept (see bytesHeld); default: no bound but the count. */
+  maxRetainedBytes?: number;
   idempotencyTtlSeconds?: number;
   now?: () => number;
   /** How often expired analyses are swept (the sweep also runs whenever one finishes). */
@@ -38,12 +42,16 @@ interface Entry extends StoredAnalysis {
   /** Told when the entry is removed while streamed (deleted, expired, evicted). */
   goneListeners: Set<() => void> | undefined;
   retainedAt: number | undefined;
+  /** Bytes counted for it in `retainedBytes` (0 until its log is packed). */
+  bytes: number;
 }
 
-interface IdempotencyEntry {
-  fingerprint: string;
-  analysisId: string | undefined;
-  expiresAt: number;
+/** What one sweep did: a sweep's work is what expired, plus one look at what did not. */
+export interface SweepResult {
+  analysesRemoved: number;
+  idempotencyKeysRemoved: number;
+  /** Idempotency keys looked at (removed ones and the first still valid). */
+  idempotencyKeysExamined: number;
 }
 
 export class MemoryStore implements AnalysisStore {
@@ -53,7 +61,9 @@ export class MemoryStore implements AnalysisStore {
   /** Finished analyses in the order they finished: the retention queue. */
   private readonly retained: Entry[] = [];
   private retainedHead = 0;
-  private readonly idempotency = new Map<string, IdempotencyEntry>();
+  /** Bytes of the retained analyses (see bytesHeld). */
+  private retainedBytes = 0;
+  private readonly idempotency: MemoryIdempotencyKeys;
   /** Finished logs waiting to be packed (see packSoon). */
   private readonly toPack: Entry[] = [];
   private sequence = 0;
@@ -62,6 +72,7 @@ export class MemoryStore implements AnalysisStore {
 
   constructor(private readonly options: MemoryStoreOptions) {
     this.now = options.now ?? Date.now;
+    this.idempotency = new MemoryIdempotencyKeys((options.idempotencyTtlSeconds ?? 86_400) * 1000, this.now);
     this.timer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 30_000);
     this.timer.unref();
   }
@@ -78,6 +89,7 @@ export class MemoryStore implements AnalysisStore {
       listeners: undefined,
       goneListeners: undefined,
       retainedAt: undefined,
+      bytes: 0,
     };
     this.entries.set(record.id, entry);
     let list = this.byOwner.get(job.owner);
@@ -214,34 +226,66 @@ export class MemoryStore implements AnalysisStore {
       if (this.entries.get(entry.record.id) !== entry) continue; // expired or deleted meanwhile
       entry.packed = new PackedLog(entry.events);
       entry.events = [];
+      this.account(entry);
     }
+    this.sweepRetained(this.now());
   }
 
-  /** Drops finished analyses past their age, and the oldest past the count limit. */
-  sweep(): void {
+  /** Counts a finished analysis's bytes once its log is packed: what it will hold while retained. */
+  private account(entry: Entry): void {
+    entry.bytes = jsonBytes(entry.record) + jsonBytes(entry.job) + (entry.packed?.heldBytes ?? 0);
+    this.retainedBytes += entry.bytes;
+  }
+
+  /**
+   * Drops finished analyses past their age, and the oldest past the count or
+   * byte limit; then idempotency keys past their expiry.
+   */
+  sweep(): SweepResult {
     const now = this.now();
+    const analysesRemoved = this.sweepRetained(now);
+    const keys = this.idempotency.sweep(now);
+    return { analysesRemoved, idempotencyKeysRemoved: keys.removed, idempotencyKeysExamined: keys.examined };
+  }
+
+  private sweepRetained(now: number): number {
     const oldestAllowed = now - this.options.ttlSeconds * 1000;
+    const maxBytes = this.options.maxRetainedBytes ?? Number.POSITIVE_INFINITY;
+    let removed = 0;
     while (this.retainedHead < this.retained.length) {
       const entry = this.retained[this.retainedHead]!;
       const live = this.retained.length - this.retainedHead;
       const gone = !this.entries.has(entry.record.id) || this.entries.get(entry.record.id) !== entry;
-      if (!gone && live <= this.options.maxRetained && (entry.retainedAt ?? now) > oldestAllowed) break;
+      if (
+        !gone &&
+        live <= this.options.maxRetained &&
+        this.retainedBytes <= maxBytes &&
+        (entry.retainedAt ?? now) > oldestAllowed
+      )
+        break;
       // Clear the slot so an expired analysis is collectable at once, not at the next compaction.
       (this.retained as Array<Entry | undefined>)[this.retainedHead] = undefined;
       this.retainedHead++;
-      if (!gone) this.remove(entry);
+      if (!gone) {
+        this.remove(entry);
+        removed++;
+      }
     }
     if (this.retainedHead > 1024 && this.retainedHead * 2 > this.retained.length) {
       this.retained.splice(0, this.retainedHead);
       this.retainedHead = 0;
     }
-    for (const [key, value] of this.idempotency) {
-      if (value.expiresAt <= now) this.idempotency.delete(key);
-    }
+    return removed;
+  }
+
+  async bytesHeld(): Promise<number> {
+    return this.retainedBytes;
   }
 
   private remove(entry: Entry): void {
     this.entries.delete(entry.record.id);
+    this.retainedBytes -= entry.bytes;
+    entry.bytes = 0;
     const list = this.byOwner.get(entry.owner);
     if (list) {
       const index = list.indexOf(entry);
@@ -259,25 +303,15 @@ export class MemoryStore implements AnalysisStore {
     key: string,
     fingerprint: string,
   ): Promise<IdempotencyReservation> {
-    const scoped = `${owner}\u0000${key}`;
-    const existing = this.idempotency.get(scoped);
-    if (existing && existing.expiresAt > this.now()) {
-      return existing.analysisId === undefined
-        ? { state: 'pending', fingerprint: existing.fingerprint }
-        : { state: 'done', fingerprint: existing.fingerprint, analysisId: existing.analysisId };
-    }
-    const ttl = (this.options.idempotencyTtlSeconds ?? 86_400) * 1000;
-    this.idempotency.set(scoped, { fingerprint, analysisId: undefined, expiresAt: this.now() + ttl });
-    return { state: 'new' };
+    return this.idempotency.reserve(owner, key, fingerprint);
   }
 
   async completeIdempotencyKey(owner: string, key: string, analysisId: string): Promise<void> {
-    const existing = this.idempotency.get(`${owner}\u0000${key}`);
-    if (existing) existing.analysisId = analysisId;
+    this.idempotency.complete(owner, key, analysisId);
   }
 
   async releaseIdempotencyKey(owner: string, key: string): Promise<void> {
-    this.idempotency.delete(`${owner}\u0000${key}`);
+    this.idempotency.release(owner, key);
   }
 
   /** Analyses held, for tests and metrics. */

@@ -12,7 +12,8 @@ import type { AnalysisRecord } from '../record.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { framePieces } from './history.js';
 import { RedisChannels } from './redis-channels.js';
-import { APPEND, SAVE } from './redis-scripts.js';
+import { RedisIdempotencyKeys } from './redis-idempotency.js';
+import { APPEND, DELETE, EVICT, SAVE } from './redis-scripts.js';
 import type {
   AnalysisStore,
   EventListener,
@@ -33,6 +34,8 @@ export interface RedisStoreOptions {
   subscriber: Redis;
   ttlSeconds: number;
   maxRetained: number;
+  /** Bytes of finished analyses kept (see bytesHeld); default: no bound but the count. */
+  maxRetainedBytes?: number;
   /** BullMQ's key of a job's lock, checked on every write by a worker. */
   lockKey: (id: string) => string;
   prefix?: string;
@@ -67,12 +70,20 @@ export class RedisStore implements AnalysisStore {
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly channels: RedisChannels;
+  private readonly idempotency: RedisIdempotencyKeys;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.redis = options.redis;
     this.prefix = options.prefix ?? 'chorus';
-    this.redis.defineCommand('chorusAppend', { numberOfKeys: 4, lua: APPEND });
+    this.idempotency = new RedisIdempotencyKeys(
+      this.redis,
+      this.prefix,
+      options.idempotencyTtlSeconds ?? 86_400,
+    );
+    this.redis.defineCommand('chorusAppend', { numberOfKeys: 6, lua: APPEND });
     this.redis.defineCommand('chorusSave', { numberOfKeys: 2, lua: SAVE });
+    this.redis.defineCommand('chorusEvict', { numberOfKeys: 3, lua: EVICT });
+    this.redis.defineCommand('chorusDelete', { numberOfKeys: 6, lua: DELETE });
     this.channels = new RedisChannels({
       subscriber: options.subscriber,
       channel: (id) => this.channel(id),
@@ -91,6 +102,11 @@ export class RedisStore implements AnalysisStore {
 
   private key(kind: string, id: string): string {
     return `${this.prefix}:{${id}}:${kind}`;
+  }
+
+  /** The retention index, each finished analysis's size, and their total. */
+  private get finished(): [index: string, sizes: string, bytes: string] {
+    return [`${this.prefix}:finished`, `${this.prefix}:finished:sizes`, `${this.prefix}:finished:bytes`];
   }
 
   private channel(id: string): string {
@@ -168,12 +184,13 @@ export class RedisStore implements AnalysisStore {
   async delete(id: string): Promise<boolean> {
     const owner = await this.redis.hget(this.key('a', id), 'owner');
     if (owner === null) return false;
-    await this.redis
-      .multi()
-      .del(this.key('a', id), this.key('e', id))
-      .zrem(`${this.prefix}:owner:${owner}`, id)
-      .zrem(`${this.prefix}:finished`, id)
-      .exec();
+    await this.redis.chorusDelete(
+      this.key('a', id),
+      this.key('e', id),
+      `${this.prefix}:owner:${owner}`,
+      ...this.finished,
+      id,
+    );
     return true;
   }
 
@@ -189,7 +206,7 @@ export class RedisStore implements AnalysisStore {
       this.key('a', id),
       this.key('e', id),
       options.lockToken ? this.options.lockKey(id) : this.key('lock', id),
-      `${this.prefix}:finished`,
+      ...this.finished,
       event.type,
       dataLine,
       terminal ? '1' : '0',
@@ -240,49 +257,55 @@ export class RedisStore implements AnalysisStore {
     return this.channels.subscribe(id, listener, onGone);
   }
 
-  /** Keeps at most `maxRetained` finished analyses (expiry by age is Redis's own TTL). */
+  /**
+   * Keeps at most `maxRetained` finished analyses holding at most
+   * `maxRetainedBytes` together, the oldest going first. Their keys expire by
+   * Redis's own TTL; the index forgets expired ones here, sizes included.
+   */
   retain(): void {
-    const finished = `${this.prefix}:finished`;
-    void (async () => {
-      const excess = (await this.redis.zcard(finished)) - this.options.maxRetained;
-      if (excess <= 0) return;
-      const oldest = await this.redis.zrange(finished, 0, excess - 1);
-      for (const id of oldest) await this.delete(id);
-      await this.redis.zrem(finished, ...oldest);
-    })().catch(() => {});
+    void this.evict().catch(() => {});
   }
 
-  private idempotencyKey(owner: string, key: string): string {
-    return `${this.prefix}:idempotency:${owner}:${Buffer.from(key).toString('base64url')}`;
+  /** Runs retention now; resolves with the number of analyses taken off. */
+  async evict(): Promise<number> {
+    const batch = 100;
+    let total = 0;
+    for (;;) {
+      const taken = await this.redis.chorusEvict(
+        ...this.finished,
+        String(Date.now() - this.options.ttlSeconds * 1000),
+        String(this.options.maxRetained),
+        String(this.options.maxRetainedBytes ?? Number.MAX_SAFE_INTEGER),
+        String(batch),
+      );
+      for (const id of taken) await this.removeKeys(id);
+      total += taken.length;
+      if (taken.length < batch) return total;
+    }
   }
 
-  async reserveIdempotencyKey(
-    owner: string,
-    key: string,
-    fingerprint: string,
-  ): Promise<IdempotencyReservation> {
-    const name = this.idempotencyKey(owner, key);
-    const ttl = this.options.idempotencyTtlSeconds ?? 86_400;
-    const set = await this.redis.set(name, JSON.stringify({ fingerprint }), 'EX', ttl, 'NX');
-    if (set === 'OK') return { state: 'new' };
-    const value = await this.redis.get(name);
-    if (!value) return this.reserveIdempotencyKey(owner, key, fingerprint);
-    const parsed = JSON.parse(value) as { fingerprint: string; analysisId?: string };
-    return parsed.analysisId === undefined
-      ? { state: 'pending', fingerprint: parsed.fingerprint }
-      : { state: 'done', fingerprint: parsed.fingerprint, analysisId: parsed.analysisId };
+  /** An evicted analysis's keys and its place in its owner's index (already gone if it expired). */
+  private async removeKeys(id: string): Promise<void> {
+    const owner = await this.redis.hget(this.key('a', id), 'owner');
+    const removal = this.redis.multi().del(this.key('a', id), this.key('e', id));
+    if (owner !== null) removal.zrem(`${this.prefix}:owner:${owner}`, id);
+    await removal.exec();
   }
 
-  async completeIdempotencyKey(owner: string, key: string, analysisId: string): Promise<void> {
-    const name = this.idempotencyKey(owner, key);
-    const value = await this.redis.get(name);
-    if (!value) return;
-    const parsed = JSON.parse(value) as { fingerprint: string };
-    await this.redis.set(name, JSON.stringify({ ...parsed, analysisId }), 'KEEPTTL', 'XX');
+  async bytesHeld(): Promise<number> {
+    return Number((await this.redis.get(this.finished[2])) ?? 0);
   }
 
-  async releaseIdempotencyKey(owner: string, key: string): Promise<void> {
-    await this.redis.del(this.idempotencyKey(owner, key));
+  reserveIdempotencyKey(owner: string, key: string, fingerprint: string): Promise<IdempotencyReservation> {
+    return this.idempotency.reserve(owner, key, fingerprint);
+  }
+
+  completeIdempotencyKey(owner: string, key: string, analysisId: string): Promise<void> {
+    return this.idempotency.complete(owner, key, analysisId);
+  }
+
+  releaseIdempotencyKey(owner: string, key: string): Promise<void> {
+    return this.idempotency.release(owner, key);
   }
 
   async ping(): Promise<boolean> {
@@ -302,5 +325,7 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     chorusAppend(...args: string[]): Result<number | null, Context>;
     chorusSave(...args: string[]): Result<number, Context>;
+    chorusEvict(...args: string[]): Result<string[], Context>;
+    chorusDelete(...args: string[]): Result<number, Context>;
   }
 }

@@ -104,8 +104,14 @@ export interface AnalysisStore {
    */
   subscribe(id: string, listener: EventListener, onGone?: () => void): Promise<() => void>;
 
-  /** Marks a finished analysis for retention by age and count. */
+  /** Marks a finished analysis for retention by age, count and bytes. */
   retain(id: string): void;
+  /**
+   * Bytes held for the finished analyses retained (record, job and event log
+   * of each), the total MAX_RETAINED_BYTES bounds. Running analyses are
+   * bounded per analysis instead (MAX_ANALYSIS_INPUT_BYTES, MAX_ANALYSIS_EVENT_BYTES).
+   */
+  bytesHeld(): Promise<number>;
 
   reserveIdempotencyKey(owner: string, key: string, fingerprint: string): Promise<IdempotencyReservation>;
   completeIdempotencyKey(owner: string, key: string, analysisId: string): Promise<void>;

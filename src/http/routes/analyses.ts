@@ -38,6 +38,10 @@ export function toProblem(error: unknown): unknown {
   switch (error.kind) {
     case 'not_found':
       return new HttpProblem('notFound', error.message);
+    case 'invalid':
+      return new HttpProblem('validation', error.message, { errors: error.details.errors ?? [] });
+    case 'too_large':
+      return new HttpProblem('payloadTooLarge', error.message, { errors: error.details.errors ?? [] });
     case 'conflict':
       return new HttpProblem('conflict', error.message);
     case 'idempotency_conflict':

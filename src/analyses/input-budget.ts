@@ -1,0 +1,55 @@
+import { jsonBytes } from '../util/json-bytes.js';
+import { ServiceError } from './errors.js';
+
+/** What one analysis may bring in: its input is held, with its record, for as long as it is retained. */
+export interface InputLimits {
+  /** Prompt, system and metadata together, as UTF-8 JSON (MAX_ANALYSIS_INPUT_BYTES). */
+  maxInputBytes: number;
+  /** Metadata alone, as UTF-8 JSON (MAX_METADATA_BYTES). */
+  maxMetadataBytes: number;
+}
+
+export interface AnalysisInputParts {
+  prompt: string;
+  system?: string | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Refuses an input past its byte budget before anything is stored: metadata
+ * over its own limit is a bad request (`invalid`), a whole input over the
+ * limit is too large (`too_large`). Both messages name the limit and the
+ * variable that sets it.
+ */
+export function checkInputBudget(input: AnalysisInputParts, limits: InputLimits): void {
+  const metadata = jsonBytes(input.metadata);
+  if (metadata > limits.maxMetadataBytes) {
+    throw new ServiceError(
+      'invalid',
+      `metadata is ${metadata} bytes as JSON, over the limit of ${limits.maxMetadataBytes} bytes (MAX_METADATA_BYTES): keep large data elsewhere and put a reference to it in metadata.`,
+      {
+        errors: [
+          {
+            path: '/metadata',
+            message: `at most ${limits.maxMetadataBytes} bytes as JSON (MAX_METADATA_BYTES); got ${metadata}`,
+          },
+        ],
+      },
+    );
+  }
+  const total = jsonBytes(input.prompt) + jsonBytes(input.system) + metadata;
+  if (total > limits.maxInputBytes) {
+    throw new ServiceError(
+      'too_large',
+      `The analysis input (prompt, system and metadata) is ${total} bytes as JSON, over the limit of ${limits.maxInputBytes} bytes (MAX_ANALYSIS_INPUT_BYTES): shorten the prompt, or raise MAX_ANALYSIS_INPUT_BYTES.`,
+      {
+        errors: [
+          {
+            path: '/prompt',
+            message: `prompt, system and metadata together hold at most ${limits.maxInputBytes} bytes as JSON (MAX_ANALYSIS_INPUT_BYTES); got ${total}`,
+          },
+        ],
+      },
+    );
+  }
+}
