@@ -17,7 +17,7 @@ import { analysisEventRoutes } from './http/routes/analysis-events.js';
 import { healthRoutes } from './http/routes/health.js';
 import { modelRoutes } from './http/routes/models.js';
 import { patternRoutes } from './http/routes/patterns.js';
-import { loggerOptions, requestSerializer } from './logger.js';
+import { loggerOptions, SERIALIZERS } from './logger.js';
 
 export interface AppOptions extends EngineOptions {
   config: Config;
@@ -46,13 +46,13 @@ interface ValidationIssue {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const app = Fastify({
-    // Whatever logger is passed in, request lines go through our serializer (no
-    // stream tokens in URLs): set once here, every request's child inherits it.
+    // Whatever logger is passed in, request lines and errors go through our serializers (no
+    // stream tokens in URLs, no credentials in a URL of an error): set once, every child inherits them.
     ...(options.logger
       ? {
           loggerInstance: options.logger.child(
             {},
-            { serializers: { req: requestSerializer } },
+            { serializers: SERIALIZERS },
           ) as unknown as FastifyBaseLogger,
         }
       : { logger: loggerOptions(config.LOG_LEVEL) }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maskUrl } from '../util/mask-url.js';
 
 const commaList = z.string().transform((value) =>
   value
@@ -72,7 +73,11 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.');
     const value = source[name];
-    const shown = name.includes('KEY') || name.includes('SECRET') ? '' : ` (got ${JSON.stringify(value)})`;
+    // Never a secret: keys are not echoed, and a URL's credentials are masked.
+    const shown =
+      name.includes('KEY') || name.includes('SECRET')
+        ? ''
+        : ` (got ${JSON.stringify(value === undefined ? value : maskUrl(value))})`;
     return `${name}: ${issue.message}${shown}`;
   });
   throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);

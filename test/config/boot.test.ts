@@ -78,4 +78,22 @@ describe('the server process refuses a bad configuration', () => {
     expect(result.stderr).not.toContain(secret);
     expect(result.stdout).not.toContain(secret);
   }, 30_000);
+
+  it.each([
+    ['REDIS_URL', { STORE: 'redis', REDIS_URL: 'redis://chorus:hunter2-pw@[::1:6379' }],
+    ['REDIS_URL', { STORE: 'redis', REDIS_URL: 'http://:hunter2-pw@127.0.0.1:6379' }],
+    ['OPENAI_BASE_URL', { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'https://proxy:hunter2-pw@[llm/v1' }],
+  ])(
+    'exits non-zero naming %s and masking the password of the URL',
+    async (name, env) => {
+      const result = await runServer(env);
+      expect(result.timedOut).toBe(false);
+      expect(result.code).toBe(78);
+      expect(result.stderr).toContain(name);
+      expect(result.stderr).toContain('***@');
+      expect(result.stderr).not.toContain('hunter2');
+      expect(result.stdout).not.toContain('hunter2');
+    },
+    30_000,
+  );
 });
