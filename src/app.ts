@@ -10,8 +10,9 @@ import type { z } from 'zod';
 import type { Config } from './config/index.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import { ApiKeyAuth } from './http/plugins/auth.js';
+import { closeHooksTimeoutMs, registerDraining } from './http/plugins/draining.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
-import { sendProblem, toPointer } from './http/problem.js';
+import { sendProblem, toPointer, UNAVAILABLE_RETRY_AFTER_SECONDS } from './http/problem.js';
 import { analysisRoutes } from './http/routes/analyses.js';
 import { analysisEventRoutes } from './http/routes/analysis-events.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -57,6 +58,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         }
       : { logger: loggerOptions(config.LOG_LEVEL) }),
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // The drain runs in a close hook: Fastify's own 503 (bare JSON) is replaced by ours.
+    pluginTimeout: closeHooksTimeoutMs(config.SHUTDOWN_GRACE_MS),
+    return503OnClosing: false,
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: (request) => {
@@ -122,6 +126,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   registerErrorHandling(app);
+  // Before every other plugin and route, so each of them answers 503 while the service drains.
+  const openStreams = new Set<() => void>();
+  registerDraining(app, {
+    drain: () => engine.shutdown(config.SHUTDOWN_GRACE_MS),
+    openStreams,
+    retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
+  });
 
   await app.register(cors, {
     origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
@@ -168,7 +179,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const openStreams = new Set<() => void>();
   await app.register(healthRoutes, { store });
   metrics.register(app);
 
@@ -222,19 +232,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(modelRoutes, { registry, health: caller });
     });
 
-  // While closing, every answer closes its connection, so server.close() never waits on keep-alive.
-  let closing = false;
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close');
-  });
-  app.addHook('preClose', async () => {
-    closing = true;
-    await engine.shutdown(config.SHUTDOWN_GRACE_MS);
-    for (const close of [...openStreams]) close();
-    app.server.closeIdleConnections();
-    // A request still in flight gets a moment to finish; then nothing holds the close.
-    setTimeout(() => app.server.closeAllConnections(), 2_000).unref();
-  });
   app.addHook('onClose', async () => {
     await engine.close();
   });

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/index.js';
+import { closeHooksTimeoutMs } from './http/plugins/draining.js';
 import { loggerOptions } from './logger.js';
 import { loadPatternsDir } from './orchestration/patterns/load-dir.js';
 import { maskUrlsIn } from './util/mask-url.js';
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => {
       logger.error('shutdown took too long: exiting');
       process.exit(1);
-    }, config.SHUTDOWN_GRACE_MS + 15_000);
+    }, closeHooksTimeoutMs(config.SHUTDOWN_GRACE_MS) + 5_000);
     force.unref();
     app.close().then(
       () => {
