@@ -14,6 +14,7 @@ import { attachRanking, type CouncilRanking, rankCouncil } from '../orchestratio
 import { type PatternRunEnd, runPattern } from '../orchestration/run-pattern.js';
 import type { StageOutput } from '../orchestration/stage-inputs.js';
 import type { AnalysisStore, WriteOptions } from './store/store.js';
+import { isStoreUnavailable, toStoreError } from './store/store-errors.js';
 
 /** Abort reasons the executor tells apart from a client's cancel. */
 export const SHUTDOWN = Symbol('shutdown');
@@ -105,6 +106,8 @@ export class AnalysisExecutor {
       await emit.flush();
     } catch (error) {
       if (error instanceof LostOwnership || signal.reason === HANDOFF) return;
+      // Not the analysis's fault, and nothing can be written now: the queue resumes it later.
+      if (isStoreUnavailable(error)) throw toStoreError(error);
       logger.error({ err: error, analysisId: id }, 'analysis failed unexpectedly');
       end = { status: 'failed', error: { code: 'internal', message: 'The analysis failed unexpectedly.' } };
     }

@@ -37,6 +37,8 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('chorus'),
+  /** A Redis command unanswered this long fails, and its request answers 503 (Redis paused or unreachable). */
+  REDIS_COMMAND_TIMEOUT_MS: integer(50, 600_000).default(2_000),
   /** A worker's lock on an analysis lasts this long without renewal (Redis mode). */
   WORKER_LOCK_MS: integer(1_000, 600_000).default(10_000),
   /** How often workers look for analyses whose worker died (Redis mode). */
