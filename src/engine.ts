@@ -93,7 +93,7 @@ export async function createEngine(
         prefix: redisPrefix,
         redis: redis.commands,
         connection: () => redis.blocking(),
-        producer: redis.producer(),
+        producer: redis.producer,
         subscriber: redis.subscriber,
         executor,
         store,

@@ -13,6 +13,8 @@ import type { SharedReservoirOptions } from '../../models/resilience/limiter.js'
 export class RedisConnections {
   readonly commands: Redis;
   readonly subscriber: Redis;
+  /** BullMQ's producer (adds jobs, counts them): fails fast like the commands. */
+  readonly producer: Redis;
   private readonly all: Redis[] = [];
   private lastError = 0;
 
@@ -25,6 +27,7 @@ export class RedisConnections {
     private readonly commandTimeoutMs = 2_000,
   ) {
     this.commands = this.open('commands', this.failFast());
+    this.producer = this.open('producer', this.failFast());
     this.subscriber = this.open('subscriber', { maxRetriesPerRequest: null });
   }
 
@@ -33,18 +36,13 @@ export class RedisConnections {
   }
 
   /**
-   * Resolves once the commands connection is ready, or at its first failure:
-   * the service boots while Redis is away, and `/readyz` says so until it is back.
+   * Resolves once the fail-fast connections are ready, or at their first
+   * failure: the service boots while Redis is away (and `/readyz` says so
+   * until it is back), and its first requests do not fail for a connection
+   * still being made.
    */
-  ready(): Promise<void> {
-    if (this.commands.status === 'ready') return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.commands.off('ready', done).off('error', done).off('end', done);
-        resolve();
-      };
-      this.commands.on('ready', done).on('error', done).on('end', done);
-    });
+  async ready(): Promise<void> {
+    await Promise.all([this.commands, this.producer].map((connection) => connected(connection)));
   }
 
   private open(role: string, options: RedisOptions): Redis {
@@ -61,11 +59,6 @@ export class RedisConnections {
     });
     this.all.push(connection);
     return connection;
-  }
-
-  /** BullMQ's producer (adds jobs, counts them): fails fast like the commands. */
-  producer(): Redis {
-    return this.open('producer', this.failFast());
   }
 
   /** A connection for BullMQ's worker (blocking commands need maxRetriesPerRequest: null). */
@@ -101,4 +94,16 @@ export class RedisConnections {
       ),
     );
   }
+}
+
+/** Resolves when the connection is ready, or as soon as it fails. */
+function connected(connection: Redis): Promise<void> {
+  if (connection.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      connection.off('ready', done).off('error', done).off('end', done);
+      resolve();
+    };
+    connection.on('ready', done).on('error', done).on('end', done);
+  });
 }
