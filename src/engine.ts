@@ -94,6 +94,7 @@ export async function createEngine(
         redis: redis.commands,
         connection: () => redis.blocking(),
         producer: redis.producer,
+        onConnectionError: redis.connectionError,
         subscriber: redis.subscriber,
         executor,
         store,

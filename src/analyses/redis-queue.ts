@@ -30,6 +30,8 @@ export interface RedisQueueOptions {
   connection: () => Redis;
   /** BullMQ's producer connection (fails fast while Redis is away). */
   producer: Redis;
+  /** Logs a lost connection of the queue or the worker (throttled, shared with the store's connections). */
+  onConnectionError?: (role: string, error: Error) => void;
   /** A subscriber connection for cancellations (shared with the store). */
   subscriber: Redis;
   executor: AnalysisExecutor;
@@ -69,7 +71,10 @@ export class RedisQueue implements JobQueue {
       prefix: bullPrefix(options.prefix),
       defaultJobOptions: { removeOnComplete: true, removeOnFail: { count: 1000 } },
     });
-    this.queue.on('error', (error) => options.logger.error({ err: error }, 'queue connection error'));
+    const connectionError =
+      options.onConnectionError ??
+      ((role: string, error: Error) => options.logger.error({ err: error, role }, 'redis connection error'));
+    this.queue.on('error', (error) => connectionError('queue', error));
     if (options.work) {
       this.worker = new Worker(QUEUE_NAME, (job, token, signal) => this.process(job, token, signal), {
         connection: options.connection(),
@@ -79,7 +84,7 @@ export class RedisQueue implements JobQueue {
         stalledInterval: options.stalledIntervalMs ?? 5_000,
         maxStalledCount: options.maxStalledCount ?? 2,
       });
-      this.worker.on('error', (error) => options.logger.error({ err: error }, 'worker connection error'));
+      this.worker.on('error', (error) => connectionError('worker', error));
       this.worker.on('failed', (job, error) => void this.onFailed(job, error));
       options.subscriber.on('message', (channel: string, id: string) => {
         if (channel === this.cancelChannel) this.running.get(id)?.abort('cancelled');

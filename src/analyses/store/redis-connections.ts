@@ -45,18 +45,23 @@ export class RedisConnections {
     await Promise.all([this.commands, this.producer].map((connection) => connected(connection)));
   }
 
+  /**
+   * Logs a lost connection (of these connections, or BullMQ's queue and
+   * worker): one line per second at most while Redis is unreachable.
+   */
+  readonly connectionError = (role: string, error: Error): void => {
+    if (Date.now() - this.lastError < 1_000) return;
+    this.lastError = Date.now();
+    this.logger.error({ err: { message: error.message }, role }, 'redis connection error: retrying');
+  };
+
   private open(role: string, options: RedisOptions): Redis {
     const connection = new Redis(this.url, {
       ...options,
       retryStrategy: (times) => Math.min(times * 200, 5_000),
       connectionName: `chorus-${role}`,
     });
-    connection.on('error', (error: Error) => {
-      // One line per second at most while Redis is unreachable.
-      if (Date.now() - this.lastError < 1_000) return;
-      this.lastError = Date.now();
-      this.logger.error({ err: { message: error.message }, role }, 'redis connection error: retrying');
-    });
+    connection.on('error', (error: Error) => this.connectionError(role, error));
     this.all.push(connection);
     return connection;
   }
