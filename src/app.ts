@@ -11,15 +11,16 @@ import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import { registerJsonBody, zodValidatorCompiler } from './http/body-validation.js';
 import { ApiKeyAuth } from './http/plugins/auth.js';
 import { AuthFailureLimiter } from './http/plugins/auth-failures.js';
+import { closeHooksTimeoutMs, registerDraining } from './http/plugins/draining.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
-import { sendProblem } from './http/problem.js';
+import { sendProblem, toPointer, UNAVAILABLE_RETRY_AFTER_SECONDS } from './http/problem.js';
 import { clientErrorHandler, frameworkErrors, REQUEST_ID, requireHost } from './http/protocol-errors.js';
 import { analysisRoutes } from './http/routes/analyses.js';
 import { analysisEventRoutes } from './http/routes/analysis-events.js';
 import { healthRoutes } from './http/routes/health.js';
 import { modelRoutes } from './http/routes/models.js';
 import { patternRoutes } from './http/routes/patterns.js';
-import { loggerOptions, requestSerializer } from './logger.js';
+import { loggerOptions, SERIALIZERS } from './logger.js';
 
 export interface AppOptions extends EngineOptions {
   config: Config;
@@ -39,17 +40,20 @@ declare module 'fastify' {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const app = Fastify({
-    // Whatever logger is passed in, request lines go through our serializer (no
-    // stream tokens in URLs): set once here, every request's child inherits it.
+    // Whatever logger is passed in, request lines and errors go through our serializers (no
+    // stream tokens in URLs, no credentials in a URL of an error): set once, every child inherits them.
     ...(options.logger
       ? {
           loggerInstance: options.logger.child(
             {},
-            { serializers: { req: requestSerializer } },
+            { serializers: SERIALIZERS },
           ) as unknown as FastifyBaseLogger,
         }
       : { logger: loggerOptions(config.LOG_LEVEL) }),
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // The drain runs in a close hook: Fastify's own 503 (bare JSON) is replaced by ours.
+    pluginTimeout: closeHooksTimeoutMs(config.SHUTDOWN_GRACE_MS),
+    return503OnClosing: false,
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: (request) => {
@@ -85,6 +89,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   registerErrorHandling(app);
+  // Before every other plugin and route, so each of them answers 503 while the service drains.
+  const openStreams = new Set<() => void>();
+  registerDraining(app, {
+    drain: () => engine.shutdown(config.SHUTDOWN_GRACE_MS),
+    openStreams,
+    retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
+  });
 
   await app.register(cors, {
     origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
@@ -131,7 +142,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const openStreams = new Set<() => void>();
   await app.register(healthRoutes, { store });
   metrics.register(app);
 
@@ -194,19 +204,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(modelRoutes, { registry, health: caller });
     });
 
-  // While closing, every answer closes its connection, so server.close() never waits on keep-alive.
-  let closing = false;
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close');
-  });
-  app.addHook('preClose', async () => {
-    closing = true;
-    await engine.shutdown(config.SHUTDOWN_GRACE_MS);
-    for (const close of [...openStreams]) close();
-    app.server.closeIdleConnections();
-    // A request still in flight gets a moment to finish; then nothing holds the close.
-    setTimeout(() => app.server.closeAllConnections(), 2_000).unref();
-  });
   app.addHook('onClose', async () => {
     await engine.close();
   });

@@ -52,8 +52,9 @@ export async function createEngine(
   const redisPrefix = config.REDIS_PREFIX;
   const redis =
     config.STORE === 'redis'
-      ? new RedisConnections(config.REDIS_URL, logger, config.REDIS_PREFIX)
+      ? new RedisConnections(config.REDIS_URL, logger, config.REDIS_PREFIX, config.REDIS_COMMAND_TIMEOUT_MS)
       : undefined;
+  await redis?.ready();
   const registry = new ModelRegistry(config.providers, options.providerFactories ?? PROVIDER_FACTORIES);
   const metrics = new Metrics();
   const caller = createModelCaller(registry, logger, metrics, {
@@ -99,6 +100,8 @@ export async function createEngine(
         prefix: redisPrefix,
         redis: redis.commands,
         connection: () => redis.blocking(),
+        producer: redis.producer,
+        onConnectionError: redis.connectionError,
         subscriber: redis.subscriber,
         executor,
         store,

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import type { LoggerOptions } from 'pino';
+import { type LoggerOptions, stdSerializers } from 'pino';
+import { maskUrlsIn } from './util/mask-url.js';
 
 /** Paths whose values never reach a log line. */
 export const REDACTED_PATHS = [
@@ -66,10 +67,26 @@ export function requestSerializer(request: FastifyRequest) {
   return { method: request.method, url: safeUrl(request.url), remoteAddress: request.ip };
 }
 
+/** Strings of a serialized error with every URL's credentials masked (a cause nests a few levels). */
+function masked(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskUrlsIn(value);
+  if (depth > 4 || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((item) => masked(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, masked(item, depth + 1)]));
+}
+
+/** An error as pino shows it, without the credentials of a URL in its message or stack. */
+export function errorSerializer(error: unknown): unknown {
+  return masked(error instanceof Error ? stdSerializers.err(error) : error);
+}
+
+/** The serializers every logger of the service uses, whoever built the logger. */
+export const SERIALIZERS = { req: requestSerializer, err: errorSerializer };
+
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    serializers: { req: requestSerializer },
+    serializers: SERIALIZERS,
   };
 }

@@ -1,8 +1,16 @@
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config/index.js';
+import { closeHooksTimeoutMs } from './http/plugins/draining.js';
 import { loggerOptions } from './logger.js';
 import { loadPatternsDir } from './orchestration/patterns/load-dir.js';
+import { maskUrlsIn } from './util/mask-url.js';
+
+/** Boot errors go to stderr; a URL in them never shows its credentials. */
+function fail(message: string, code: number): never {
+  process.stderr.write(`chorus: ${maskUrlsIn(message)}\n`);
+  process.exit(code);
+}
 
 /** The only file that listens: config, app, graceful shutdown. */
 async function main(): Promise<void> {
@@ -11,8 +19,7 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`chorus: ${error.message}\n`);
-      process.exit(78);
+      fail(error.message, 78);
     }
     throw error;
   }
@@ -23,8 +30,7 @@ async function main(): Promise<void> {
     try {
       patterns = await loadPatternsDir(config.PATTERNS_DIR);
     } catch (error) {
-      process.stderr.write(`chorus: PATTERNS_DIR: ${(error as Error).message}\n`);
-      process.exit(78);
+      fail(`PATTERNS_DIR: ${(error as Error).message}`, 78);
     }
   }
   const app = await buildApp({ config, logger, patterns });
@@ -37,7 +43,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => {
       logger.error('shutdown took too long: exiting');
       process.exit(1);
-    }, config.SHUTDOWN_GRACE_MS + 15_000);
+    }, closeHooksTimeoutMs(config.SHUTDOWN_GRACE_MS) + 5_000);
     force.unref();
     app.close().then(
       () => {
@@ -59,6 +65,5 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`chorus: failed to start: ${(error as Error).stack ?? error}\n`);
-  process.exit(1);
+  fail(`failed to start: ${(error as Error).stack ?? error}`, 1);
 });

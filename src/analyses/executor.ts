@@ -12,6 +12,7 @@ import { JobLog, LostOwnership } from './job-log.js';
 import { type AnalysisRecord, TERMINAL_STATUSES } from './record.js';
 import { reduce } from './reduce.js';
 import type { AnalysisStore, WriteOptions } from './store/store.js';
+import { isStoreUnavailable, toStoreError } from './store/store-errors.js';
 
 export { LostOwnership } from './job-log.js';
 
@@ -104,6 +105,8 @@ export class AnalysisExecutor {
       await log.flush();
     } catch (error) {
       if (error instanceof LostOwnership || signal.reason === HANDOFF) return;
+      // Not the analysis's fault, and nothing can be written now: the queue resumes it later.
+      if (isStoreUnavailable(error)) throw toStoreError(error);
       logger.error({ err: error, analysisId: id }, 'analysis failed unexpectedly');
       end = { status: 'failed', error: { code: 'internal', message: 'The analysis failed unexpectedly.' } };
     }

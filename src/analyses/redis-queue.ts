@@ -1,9 +1,13 @@
-import { type Job, Queue, WaitingError, Worker } from 'bullmq';
+import { DelayedError, type Job, Queue, WaitingError, Worker } from 'bullmq';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Redis } from 'ioredis';
 import { type AnalysisExecutor, HANDOFF } from './executor.js';
 import type { JobQueue } from './queue.js';
 import type { AnalysisStore } from './store/store.js';
+import { isStoreUnavailable, StoreUnavailable } from './store/store-errors.js';
+
+/** How long an analysis that lost the store waits before a worker resumes it. */
+const STORE_OUTAGE_RESUME_DELAY_MS = 1_000;
 
 export const QUEUE_NAME = 'analyses';
 
@@ -22,8 +26,12 @@ export interface RedisQueueOptions {
   prefix: string;
   /** Commands (shared with the store). */
   redis: Redis;
-  /** Connection factory for BullMQ's own (blocking) connections. */
+  /** Connection factory for BullMQ's worker (blocking) connections. */
   connection: () => Redis;
+  /** BullMQ's producer connection (fails fast while Redis is away). */
+  producer: Redis;
+  /** Logs a lost connection of the queue or the worker (throttled, shared with the store's connections). */
+  onConnectionError?: (role: string, error: Error) => void;
   /** A subscriber connection for cancellations (shared with the store). */
   subscriber: Redis;
   executor: AnalysisExecutor;
@@ -59,11 +67,14 @@ export class RedisQueue implements JobQueue {
   constructor(private readonly options: RedisQueueOptions) {
     this.cancelChannel = `${options.prefix}:cancel`;
     this.queue = new Queue(QUEUE_NAME, {
-      connection: options.connection(),
+      connection: options.producer,
       prefix: bullPrefix(options.prefix),
       defaultJobOptions: { removeOnComplete: true, removeOnFail: { count: 1000 } },
     });
-    this.queue.on('error', (error) => options.logger.error({ err: error }, 'queue connection error'));
+    const connectionError =
+      options.onConnectionError ??
+      ((role: string, error: Error) => options.logger.error({ err: error, role }, 'redis connection error'));
+    this.queue.on('error', (error) => connectionError('queue', error));
     if (options.work) {
       this.worker = new Worker(QUEUE_NAME, (job, token, signal) => this.process(job, token, signal), {
         connection: options.connection(),
@@ -73,7 +84,7 @@ export class RedisQueue implements JobQueue {
         stalledInterval: options.stalledIntervalMs ?? 5_000,
         maxStalledCount: options.maxStalledCount ?? 2,
       });
-      this.worker.on('error', (error) => options.logger.error({ err: error }, 'worker connection error'));
+      this.worker.on('error', (error) => connectionError('worker', error));
       this.worker.on('failed', (job, error) => void this.onFailed(job, error));
       options.subscriber.on('message', (channel: string, id: string) => {
         if (channel === this.cancelChannel) this.running.get(id)?.abort('cancelled');
@@ -90,6 +101,17 @@ export class RedisQueue implements JobQueue {
     this.running.set(id, controller);
     try {
       await this.options.executor.run(id, controller.signal, { lockToken: token });
+    } catch (error) {
+      if (!isStoreUnavailable(error)) throw error;
+      this.options.logger.warn(
+        { analysisId: id, err: { message: (error as Error).message } },
+        'the store stopped answering during the analysis: it resumes from its last completed stage once Redis is back',
+      );
+      // The store went away mid-run: the analysis resumes from its last completed stage
+      // shortly. If Redis cannot even take the job back, its lock expires and a worker
+      // resumes it as stalled; failing the job here would leave its record running forever.
+      await job.moveToDelayed(Date.now() + STORE_OUTAGE_RESUME_DELAY_MS, token).catch(() => {});
+      throw new DelayedError();
     } finally {
       this.running.delete(id);
       signal?.removeEventListener('abort', forward);
@@ -115,19 +137,32 @@ export class RedisQueue implements JobQueue {
     });
   }
 
+  /**
+   * BullMQ waits for a connection that never was ready (Redis down since boot)
+   * instead of failing: a request would hang. Refuse at once instead.
+   */
+  private connected(): void {
+    if (this.options.producer.status !== 'ready') {
+      throw new StoreUnavailable('The queue is not connected to Redis.');
+    }
+  }
+
   async hasRoom(): Promise<boolean> {
+    this.connected();
     const counts = await this.queue.getJobCounts('wait', 'prioritized', 'delayed');
     this.waiting = (counts.wait ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
     return this.waiting < this.options.queueMax;
   }
 
   async enqueue(id: string): Promise<boolean> {
+    this.connected();
     await this.queue.add('analysis', { id }, { jobId: id });
     return true;
   }
 
   async cancel(id: string): Promise<void> {
     // First stop the worker running it (its calls are aborted), then drop the job if it still waits.
+    this.connected();
     await this.options.redis.publish(this.cancelChannel, id);
     const job = await this.queue.getJob(id);
     if (job && (await job.isWaiting())) await job.remove().catch(() => {});
@@ -143,7 +178,9 @@ export class RedisQueue implements JobQueue {
       // Take no new job (nor a handed-back one), hand the running ones back, then close.
       await this.worker.pause(true);
       for (const controller of this.running.values()) controller.abort(HANDOFF);
-      await this.worker.close();
+      // Without Redis nothing can be handed back (the locks expire and another worker
+      // resumes those analyses as stalled), and a graceful close would wait for Redis.
+      await this.worker.close(this.options.producer.status !== 'ready');
     }
     await this.queue.close();
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maskUrl } from '../util/mask-url.js';
 
 const commaList = z.string().transform((value) =>
   value
@@ -49,6 +50,8 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('chorus'),
+  /** A Redis command unanswered this long fails, and its request answers 503 (Redis paused or unreachable). */
+  REDIS_COMMAND_TIMEOUT_MS: integer(50, 600_000).default(2_000),
   /** A worker's lock on an analysis lasts this long without renewal (Redis mode). */
   WORKER_LOCK_MS: integer(1_000, 600_000).default(10_000),
   /** How often workers look for analyses whose worker died (Redis mode). */
@@ -107,7 +110,11 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.');
     const value = source[name];
-    const shown = name.includes('KEY') || name.includes('SECRET') ? '' : ` (got ${JSON.stringify(value)})`;
+    // Never a secret: keys are not echoed, and a URL's credentials are masked.
+    const shown =
+      name.includes('KEY') || name.includes('SECRET')
+        ? ''
+        : ` (got ${JSON.stringify(value === undefined ? value : maskUrl(value))})`;
     return `${name}: ${issue.message}${shown}`;
   });
   throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);

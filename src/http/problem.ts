@@ -73,6 +73,9 @@ export const PROBLEMS = {
 
 export type ProblemKind = keyof typeof PROBLEMS;
 
+/** `Retry-After` of a `503` when the service (or its store) cannot answer now. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 export interface ProblemFieldError {
   path: string;
   message: string;

@@ -13,6 +13,7 @@
 import * as AnthropicErrors from '@anthropic-ai/sdk';
 import * as OpenAIErrors from 'openai';
 import { type ErrorCode, ProviderError, parseRetryAfter } from './errors.js';
+import { upstreamRequestId } from './upstream-request-id.js';
 
 export interface ErrorContext {
   /** The provider's configured name (`openai`, `local`, …); it starts every message. */
@@ -231,7 +232,7 @@ interface BuildOptions {
 function build(options: BuildOptions): ProviderError {
   const { code, context, status, headers } = options;
   const retryAfterMs = headers ? parseRetryAfter((name) => headers.get(name)) : undefined;
-  const upstreamRequestId = headers?.get('x-request-id') ?? headers?.get('request-id') ?? undefined;
+  const requestId = upstreamRequestId(headers, 'x-request-id', 'request-id');
   const sentence = options.detail ? `${SENTENCES[code]}: ${options.detail}` : SENTENCES[code];
   let message =
     status === undefined
@@ -245,7 +246,7 @@ function build(options: BuildOptions): ProviderError {
     retryable: options.retryable,
     retryAfterMs,
     status,
-    upstreamRequestId,
+    upstreamRequestId: requestId,
     provider: context.provider,
     cause: options.cause,
   });

@@ -2,58 +2,8 @@
  * A bad configuration stops the real server process with a message naming
  * the variable on stderr (and never the secret), before it listens.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
-
-/** Runs `npx tsx src/server.ts` with only the given environment (plus PATH/HOME); kills it after `ms`. */
-function runServer(env: Record<string, string>, ms = 25_000): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['--no-install', 'tsx', 'src/server.ts'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? ROOT,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, ms);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut });
-    });
-  });
-}
+import { runServer } from '../support/server-process.js';
 
 describe('the server process refuses a bad configuration', () => {
   it('exits non-zero naming MODELS_FILE when the file does not exist', async () => {
@@ -85,4 +35,22 @@ describe('the server process refuses a bad configuration', () => {
     expect(result.code).toBe(78);
     expect(result.stderr).toContain('API_KEYS');
   }, 30_000);
+
+  it.each([
+    ['REDIS_URL', { STORE: 'redis', REDIS_URL: 'redis://chorus:hunter2-pw@[::1:6379' }],
+    ['REDIS_URL', { STORE: 'redis', REDIS_URL: 'http://:hunter2-pw@127.0.0.1:6379' }],
+    ['OPENAI_BASE_URL', { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'https://proxy:hunter2-pw@[llm/v1' }],
+  ])(
+    'exits non-zero naming %s and masking the password of the URL',
+    async (name, env) => {
+      const result = await runServer(env);
+      expect(result.timedOut).toBe(false);
+      expect(result.code).toBe(78);
+      expect(result.stderr).toContain(name);
+      expect(result.stderr).toContain('***@');
+      expect(result.stderr).not.toContain('hunter2');
+      expect(result.stdout).not.toContain('hunter2');
+    },
+    30_000,
+  );
 });

@@ -29,6 +29,7 @@ describe('loadConfig: defaults', () => {
       API_KEYS: [],
       STORE: 'memory',
       REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_COMMAND_TIMEOUT_MS: 2_000,
       ROLE: 'all',
       JOB_CONCURRENCY: 32,
       QUEUE_MAX: 1000,
@@ -219,6 +220,13 @@ describe('loadConfig: boot errors name the variable', () => {
     const error = configError(env);
     expect(error.name).toBe('ConfigError');
     expect(error.message).toContain(name);
+  });
+
+  it('a REDIS_COMMAND_TIMEOUT_MS out of range stops boot naming it', () => {
+    for (const value of ['0', '49', 'soon', '600001']) {
+      expect(configError({ REDIS_COMMAND_TIMEOUT_MS: value }).message).toContain('REDIS_COMMAND_TIMEOUT_MS');
+    }
+    expect(loadConfig({ REDIS_COMMAND_TIMEOUT_MS: '250' }).REDIS_COMMAND_TIMEOUT_MS).toBe(250);
   });
 
   it('names every bad variable at once', () => {

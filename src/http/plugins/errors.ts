@@ -1,10 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { isStoreUnavailable } from '../../analyses/store/store-errors.js';
 import {
   HttpProblem,
   instanceOf,
   type ProblemFieldError,
   type ProblemKind,
   sendProblem,
+  UNAVAILABLE_RETRY_AFTER_SECONDS,
 } from '../problem.js';
 
 interface ValidationIssue {
@@ -84,6 +86,19 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof HttpProblem) {
       return sendProblem(request, reply, error.kind, error.detail, error.options);
     }
+    if (isStoreUnavailable(error)) {
+      // An outage, not a bug: one warning line per request, no stack.
+      request.log.warn({ err: { message: error.message } }, 'the store does not answer: 503');
+      return sendProblem(
+        request,
+        reply,
+        'unavailable',
+        'The analysis store does not answer right now: retry shortly.',
+        {
+          headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+        },
+      );
+    }
     if (error.validation) {
       const context = CONTEXT_NAMES[error.validationContext ?? 'body'] ?? 'request';
       const errors = fieldErrors(error.validation as ValidationIssue[]);
@@ -122,7 +137,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'request failed');
     if (status === 503)
       return sendProblem(request, reply, 'unavailable', 'The service is not ready: retry shortly.', {
-        headers: { 'retry-after': '5' },
+        headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
       });
     return sendProblem(request, reply, 'internal', 'The request failed on our side; it has been logged.');
   });

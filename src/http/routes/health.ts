@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AnalysisStore } from '../../analyses/store/store.js';
-import { HttpProblem } from '../problem.js';
+import { HttpProblem, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../problem.js';
 import { problems } from '../schemas/common.js';
 
 export async function healthRoutes(app: FastifyInstance, options: { store: AnalysisStore }): Promise<void> {
@@ -38,7 +38,7 @@ export async function healthRoutes(app: FastifyInstance, options: { store: Analy
           'unavailable',
           'Not ready: the store does not answer (check REDIS_URL and the server).',
           {
-            headers: { 'retry-after': '5' },
+            headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
           },
         );
       }

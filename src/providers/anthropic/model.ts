@@ -19,6 +19,7 @@ import type {
   LanguageModel,
   ModelCapabilities,
 } from '../spec.js';
+import { upstreamRequestId } from '../upstream-request-id.js';
 import { ANTHROPIC_MAX_TEMPERATURE, buildGenerateParams, buildStreamParams } from './request.js';
 import {
   mapAnthropicStopReason,
@@ -77,7 +78,7 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
           text,
           usage: usageFromMessage(parsed.data.usage),
           finishReason: mapAnthropicStopReason(parsed.data.stop_reason),
-          upstreamRequestId: response.headers.get('request-id') ?? undefined,
+          upstreamRequestId: upstreamRequestId(response.headers, 'request-id'),
         };
       } catch (error) {
         throw toProviderError(error, context);
@@ -122,7 +123,7 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
           text,
           usage: usage.toUsage(),
           finishReason: mapAnthropicStopReason(stopReason),
-          upstreamRequestId: response.headers.get('request-id') ?? undefined,
+          upstreamRequestId: upstreamRequestId(response.headers, 'request-id'),
         };
       } catch (error) {
         throw toProviderError(error, context);

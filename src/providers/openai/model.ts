@@ -21,6 +21,7 @@ import type {
   ModelCapabilities,
   Usage,
 } from '../spec.js';
+import { upstreamRequestId } from '../upstream-request-id.js';
 import { buildGenerateParams, buildStreamParams, type ModelSettings } from './request.js';
 import { estimateUsage } from './usage.js';
 import {
@@ -72,7 +73,7 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
           text,
           usage: toUsage(parsed.data.usage, request, text),
           finishReason: mapOpenAIFinishReason(choice.finish_reason),
-          upstreamRequestId: response.headers.get('x-request-id') ?? undefined,
+          upstreamRequestId: upstreamRequestId(response.headers, 'x-request-id'),
         };
       } catch (error) {
         throw toProviderError(error, context);
@@ -107,7 +108,7 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
           text,
           usage: toUsage(usage, request, text),
           finishReason: mapOpenAIFinishReason(finishReason),
-          upstreamRequestId: response.headers.get('x-request-id') ?? undefined,
+          upstreamRequestId: upstreamRequestId(response.headers, 'x-request-id'),
         };
       } catch (error) {
         throw toProviderError(error, context);
