@@ -4,11 +4,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
+import { buildServer } from '../src/server.js';
 
 export async function openApiDocument(): Promise<string> {
-  const app = await buildApp({
+  const app = await buildServer({
     config: loadConfig({ LOG_LEVEL: 'silent' }),
     logger: pino({ level: 'silent' }),
   });

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { AnalysisExecutor } from './analyses/executor.js';
 import { type JobQueue, LocalQueue } from './analyses/queue.js';
+import type { AnalysisRecord } from './analyses/record.js';
 import { bullLockKey, RedisQueue } from './analyses/redis-queue.js';
 import { AnalysisService } from './analyses/service.js';
 import { MemoryStore } from './analyses/store/memory-store.js';
@@ -8,12 +9,14 @@ import { RedisConnections } from './analyses/store/redis-connections.js';
 import { RedisPatternStore } from './analyses/store/redis-patterns.js';
 import { RedisStore } from './analyses/store/redis-store.js';
 import type { AnalysisStore } from './analyses/store/store.js';
-import { StreamTokens } from './analyses/stream-tokens.js';
 import type { Config } from './config/index.js';
-import { Metrics } from './metrics.js';
 import { createModelCaller } from './models/create-caller.js';
 import { ModelRegistry, type ProviderFactory } from './models/registry.js';
-import type { ResilientCallerOptions, ResilientModelCaller } from './models/resilient-caller.js';
+import type {
+  CallObserver,
+  ResilientCallerOptions,
+  ResilientModelCaller,
+} from './models/resilient-caller.js';
 import { PatternCatalog } from './orchestration/catalog.js';
 import type { PatternDefinition } from './orchestration/patterns/types.js';
 import { PROVIDER_FACTORIES } from './providers/index.js';
@@ -25,6 +28,10 @@ export interface EngineOptions {
   caller?: Partial<ResilientCallerOptions> | undefined;
   /** How often an idle event stream is pinged, and its analysis checked to still exist (Redis). */
   heartbeatMs?: number | undefined;
+  /** The links of a new analysis; by default its paths alone (the HTTP layer adds a stream token). */
+  links?: ((id: string, createdAtMs: number) => AnalysisRecord['links']) | undefined;
+  /** Told about model calls and finished analyses (the HTTP layer's metrics). */
+  observer?: (CallObserver & { analysisFinished(status: string): void }) | undefined;
 }
 
 /** Everything behind the HTTP layer: store, queue, workers, models and patterns. */
@@ -37,8 +44,6 @@ export interface Engine {
   executor: AnalysisExecutor;
   queue: JobQueue;
   service: AnalysisService;
-  tokens: StreamTokens;
-  metrics: Metrics;
   /** Stops taking work and lets running analyses end (or hands them to another worker). */
   shutdown(graceMs: number): Promise<void>;
   close(): Promise<void>;
@@ -56,13 +61,12 @@ export async function createEngine(
       : undefined;
   await redis?.ready();
   const registry = new ModelRegistry(config.providers, options.providerFactories ?? PROVIDER_FACTORIES);
-  const metrics = new Metrics();
-  const caller = createModelCaller(registry, logger, metrics, {
+  const observer = options.observer;
+  const caller = createModelCaller(registry, logger, observer, {
     // With Redis, every worker shares one requests-per-minute budget per provider.
     sharedReservoir: redis ? (provider) => redis.reservoir(provider) : undefined,
     ...options.caller,
   });
-  const tokens = new StreamTokens(config.STREAM_TOKEN_SECRET);
   const store =
     options.store ??
     (redis
@@ -93,7 +97,7 @@ export async function createEngine(
     logger,
     ttlSeconds: config.ANALYSIS_TTL_SECONDS,
     maxEventBytes: config.MAX_ANALYSIS_EVENT_BYTES,
-    onFinished: (status) => metrics.analysisFinished(status),
+    onFinished: observer ? (status) => observer.analysisFinished(status) : undefined,
   });
   const queue: JobQueue = redis
     ? new RedisQueue({
@@ -120,14 +124,12 @@ export async function createEngine(
     catalog,
     queue,
     executor,
-    tokens,
-    ttlSeconds: config.ANALYSIS_TTL_SECONDS,
+    links: options.links ?? ((id) => ({ self: `/v1/analyses/${id}`, events: `/v1/analyses/${id}/events` })),
     inputLimits: {
       maxInputBytes: config.MAX_ANALYSIS_INPUT_BYTES,
       maxMetadataBytes: config.MAX_METADATA_BYTES,
     },
   });
-  metrics.watch(queue, registry, caller);
   // Availability steers the default selection: probe before the first request, then every 30 s.
   await registry.refreshAvailability(AbortSignal.timeout(5_000));
   const probe = setInterval(() => void registry.refreshAvailability(AbortSignal.timeout(10_000)), 30_000);
@@ -141,8 +143,6 @@ export async function createEngine(
     executor,
     queue,
     service,
-    tokens,
-    metrics,
     shutdown: (graceMs) => queue.shutdown(graceMs),
     async close() {
       clearInterval(probe);

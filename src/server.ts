@@ -1,10 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyHttpOptions,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
 import { pino } from 'pino';
-import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config/index.js';
+import { type AppOptions, chorusApp } from './app.js';
+import { type Config, ConfigError, loadConfig } from './config/index.js';
 import { closeHooksTimeoutMs } from './http/plugins/draining.js';
-import { loggerOptions } from './logger.js';
+import { clientErrorHandler, frameworkErrors, REQUEST_ID } from './http/protocol-errors.js';
+import { loggerOptions, SERIALIZERS } from './logger.js';
 import { loadPatternsDir } from './orchestration/patterns/load-dir.js';
 import { maskUrlsIn } from './util/mask-url.js';
+
+/**
+ * The server's options, all in one place: its logger, body limit, time-outs,
+ * request ids and the answers to protocol-level errors.
+ */
+export function serverOptions(config: Config, logger?: pino.Logger): FastifyHttpOptions<Server> {
+  return {
+    // Whatever logger is passed in, request lines and errors go through our serializers (no
+    // stream tokens in URLs, no credentials in a URL of an error): set once, every child inherits them.
+    ...(logger
+      ? { loggerInstance: logger.child({}, { serializers: SERIALIZERS }) as unknown as FastifyBaseLogger }
+      : { logger: loggerOptions(config.LOG_LEVEL) }),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // The drain runs in a close hook: Fastify's own 503 (bare JSON) is replaced by ours.
+    pluginTimeout: closeHooksTimeoutMs(config.SHUTDOWN_GRACE_MS),
+    return503OnClosing: false,
+    requestIdHeader: false,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { maxParamLength: 500 },
+    frameworkErrors,
+    clientErrorHandler,
+    // A client has REQUEST_TIMEOUT_MS to send its whole request (a body dribbled a byte at a
+    // time is cut off with a 408); the check runs often enough for the limit to hold.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      headersTimeout: Math.min(config.REQUEST_TIMEOUT_MS, 60_000),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(25, Math.floor(config.REQUEST_TIMEOUT_MS / 10))),
+      requireHostHeader: false,
+    },
+  };
+}
+
+/** The server with the app registered and ready, not yet listening (tests listen or inject). */
+export async function buildServer(options: AppOptions & { logger?: pino.Logger }): Promise<FastifyInstance> {
+  const { logger, ...appOptions } = options;
+  const server = Fastify(serverOptions(options.config, logger));
+  await server.register(chorusApp, appOptions);
+  await server.ready();
+  return server;
+}
 
 /** Boot errors go to stderr; a URL in them never shows its credentials. */
 function fail(message: string, code: number): never {
@@ -33,7 +88,7 @@ async function main(): Promise<void> {
       fail(`PATTERNS_DIR: ${(error as Error).message}`, 78);
     }
   }
-  const app = await buildApp({ config, logger, patterns });
+  const app = await buildServer({ config, logger, patterns });
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -64,6 +119,9 @@ async function main(): Promise<void> {
   logger.info({ models }, `Chorus is serving on http://${config.HOST}:${config.PORT} (docs: /docs)`);
 }
 
-main().catch((error: unknown) => {
-  fail(`failed to start: ${(error as Error).stack ?? error}`, 1);
-});
+// Run when started as the program (node dist/server.js), not when imported (tests, scripts).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    fail(`failed to start: ${(error as Error).stack ?? error}`, 1);
+  });
+}

@@ -21,17 +21,17 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeHeapSnapshot } from 'node:v8';
 import type * as StoreModule from '../../src/analyses/store/memory-store.js';
-import type * as AppModule from '../../src/app.js';
 import type * as ConfigModule from '../../src/config/index.js';
 import type { ProviderConfig } from '../../src/config/types.js';
 import type { ProviderFactory } from '../../src/models/registry.js';
 import type * as ProvidersModule from '../../src/providers/index.js';
 import type { GenerateRequest, GenerateResult, LanguageModel, Provider } from '../../src/providers/spec.js';
+import type * as ServerModule from '../../src/server.js';
 import { answerPieces, answerText } from '../lib/answer.js';
 import { ready, serve } from '../lib/ipc.js';
 
 const dist = (path: string) => pathToFileURL(join(process.cwd(), 'dist', path)).href;
-const { buildApp } = (await import(dist('app.js'))) as typeof AppModule;
+const { buildServer } = (await import(dist('server.js'))) as typeof ServerModule;
 const { loadConfig } = (await import(dist('config/index.js'))) as typeof ConfigModule;
 const { MemoryStore } = (await import(dist('analyses/store/memory-store.js'))) as typeof StoreModule;
 const { PROVIDER_FACTORIES } = (await import(dist('providers/index.js'))) as typeof ProvidersModule;
@@ -94,7 +94,7 @@ const store = new MemoryStore({
   maxRetainedBytes: config.MAX_RETAINED_BYTES,
   now: () => Date.now() + offsetMs,
 });
-const app = await buildApp({
+const app = await buildServer({
   config,
   store,
   ...(process.env.MEMORY_PROVIDER === 'upstream'

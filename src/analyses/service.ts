@@ -14,7 +14,6 @@ import type { AnalysisJob } from './job.js';
 import type { JobQueue } from './queue.js';
 import { type AnalysisRecord, newRecord, TERMINAL_STATUSES } from './record.js';
 import type { AnalysisStore, ListQuery } from './store/store.js';
-import type { StreamTokens } from './stream-tokens.js';
 
 export interface CreateAnalysisInput {
   prompt: string;
@@ -32,8 +31,8 @@ export interface AnalysisServiceOptions {
   catalog: PatternCatalog;
   queue: JobQueue;
   executor: AnalysisExecutor;
-  tokens: StreamTokens;
-  ttlSeconds: number;
+  /** The links of a new analysis (the HTTP layer's: its paths and signed stream token). */
+  links: (id: string, createdAtMs: number) => AnalysisRecord['links'];
   /** The byte budget of an analysis's input. */
   inputLimits: InputLimits;
 }
@@ -52,7 +51,7 @@ export class AnalysisService {
     owner: string,
     input: CreateAnalysisInput,
     idempotencyKey?: string,
-  ): Promise<{ record: AnalysisRecord; created: boolean; accepted?: string }> {
+  ): Promise<{ record: AnalysisRecord; created: boolean }> {
     // Before any key is reserved: an input refused for its size never holds one.
     checkInputBudget(input, this.options.inputLimits);
     if (idempotencyKey !== undefined) {
@@ -78,21 +77,18 @@ export class AnalysisService {
       }
     }
     try {
-      const { record, accepted } = await this.create(owner, input);
+      const record = await this.create(owner, input);
       if (idempotencyKey !== undefined)
         await this.store.completeIdempotencyKey(owner, idempotencyKey, record.id);
-      return { record, created: true, accepted };
+      return { record, created: true };
     } catch (error) {
       if (idempotencyKey !== undefined) await this.store.releaseIdempotencyKey(owner, idempotencyKey);
       throw error;
     }
   }
 
-  /** Creates and enqueues an analysis; `accepted` is the record as accepted (queued), serialized. */
-  private async create(
-    owner: string,
-    input: CreateAnalysisInput,
-  ): Promise<{ record: AnalysisRecord; accepted: string }> {
+  /** Creates and enqueues an analysis; answers the record as accepted (queued). */
+  private async create(owner: string, input: CreateAnalysisInput): Promise<AnalysisRecord> {
     const { registry, catalog } = this.options;
     const patternName = input.pattern ?? 'standard';
     const pattern = await catalog.get(owner, patternName);
@@ -123,7 +119,6 @@ export class AnalysisService {
     }
     const id = newAnalysisId();
     const createdAt = Date.now();
-    const token = this.options.tokens.sign(id, createdAt + (this.options.ttlSeconds + 86_400) * 1000);
     const record = newRecord({
       id,
       pattern,
@@ -132,17 +127,16 @@ export class AnalysisService {
       warnings,
       metadata: input.metadata ?? {},
       createdAt,
-      links: { self: `/v1/analyses/${id}`, events: `/v1/analyses/${id}/events?token=${token}` },
+      links: this.options.links(id, createdAt),
     });
     const job: AnalysisJob = { id, owner, prompt: input.prompt, system: input.system, options, pattern };
     await this.store.insert(record, job);
     await this.store.append(id, { type: 'analysis.queued', data: {} });
-    const accepted = JSON.stringify(record);
     if (!(await this.options.queue.enqueue(id))) {
       await this.store.delete(id);
       throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });
     }
-    return { record, accepted };
+    return record;
   }
 
   /** The analysis if it exists and belongs to `owner`. */

@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { type AppOptions, buildApp } from '../../src/app.js';
+import type { AppOptions } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config/index.js';
 import type { ModelConfig, ProviderConfig } from '../../src/config/types.js';
+import { buildServer } from '../../src/server.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -30,6 +31,8 @@ export const FAST_SIM = simProvider([
 ]);
 
 export interface StartOptions extends Partial<Omit<AppOptions, 'config'>> {
+  /** A pino instance (a silent one by default, or one writing to a buffer). */
+  logger?: pino.Logger;
   env?: Record<string, string>;
   providers?: ProviderConfig[];
 }
@@ -46,7 +49,7 @@ export async function startApp(options: StartOptions = {}): Promise<TestApp> {
   });
   const config: Config = { ...base, providers: options.providers ?? [FAST_SIM] };
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const app = await buildApp({ ...options, config, logger });
+  const app = await buildServer({ ...options, config, logger });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {

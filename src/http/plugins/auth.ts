@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { HttpProblem } from '../problem.js';
-import type { AuthFailureLimiter } from './auth-failures.js';
+import { AuthFailureLimiter } from './auth-failures.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -110,3 +111,28 @@ export class ApiKeyAuth {
     );
   }
 }
+
+export interface AuthOptions {
+  /** API_KEYS; none turns authentication off (every request is `anonymous`). */
+  keys: readonly string[];
+  /** AUTH_FAILURES_PER_MINUTE: wrong keys one client address may send per minute. */
+  maxFailuresPerMinute: number;
+  /** The clock of the failure window; tests pass a fake one. */
+  now?: (() => number) | undefined;
+  /** Routes that may be read with a signed stream token instead of a key (the route checks it). */
+  allowToken: (request: FastifyRequest) => boolean;
+}
+
+/** Bearer authentication for the scope it is registered in (the `/v1` routes). */
+export const apiKeyAuth = fp<AuthOptions>(
+  async (app, options) => {
+    const auth = new ApiKeyAuth(
+      options.keys,
+      new AuthFailureLimiter({ maxFailures: options.maxFailuresPerMinute, now: options.now }),
+    );
+    app.decorateRequest('owner', '');
+    app.addHook('onRequest', auth.hook(options.allowToken));
+    if (!auth.enabled) app.log.debug('authentication is off');
+  },
+  { name: 'chorus-auth' },
+);

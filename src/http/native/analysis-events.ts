@@ -3,12 +3,12 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HISTORY_PIECE_BYTES } from '../../analyses/store/history.js';
 import type { AnalysisStore } from '../../analyses/store/store.js';
-import type { StreamTokens } from '../../analyses/stream-tokens.js';
 import { EventStreamWriter } from '../event-stream-writer.js';
 import { HttpProblem } from '../problem.js';
 import { parseLastEventId } from '../request-headers.js';
-import { analysisParamsSchema, eventsQuerySchema } from '../schemas/analyses.js';
-import { problems } from '../schemas/common.js';
+import type { StreamTokens } from '../stream-tokens.js';
+import { analysisParamsSchema, eventsQuerySchema } from './schemas/analyses.js';
+import { problems } from './schemas/common.js';
 
 export interface EventStreamOptions {
   store: AnalysisStore;

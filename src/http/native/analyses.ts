@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ServiceError } from '../../analyses/errors.js';
 import type { AnalysisRecord, AnalysisSummary } from '../../analyses/record.js';
 import type { AnalysisService } from '../../analyses/service.js';
 import { decodeCursor } from '../../analyses/store/cursor.js';
@@ -13,8 +12,8 @@ import {
   analysisRecordSchema,
   createAnalysisSchema,
   listQuerySchema,
-} from '../schemas/analyses.js';
-import { problems } from '../schemas/common.js';
+} from './schemas/analyses.js';
+import { problems } from './schemas/common.js';
 
 const TAGS = ['analyses'];
 const security = [{ bearerAuth: [] }];
@@ -30,31 +29,6 @@ export function toSummary(record: AnalysisRecord): AnalysisSummary {
     completedAt: record.completedAt,
     links: record.links,
   };
-}
-
-/** Maps the job domain's refusals to problems. */
-export function toProblem(error: unknown): unknown {
-  if (!(error instanceof ServiceError)) return error;
-  switch (error.kind) {
-    case 'not_found':
-      return new HttpProblem('notFound', error.message);
-    case 'invalid':
-      return new HttpProblem('validation', error.message, { errors: error.details.errors ?? [] });
-    case 'too_large':
-      return new HttpProblem('payloadTooLarge', error.message, { errors: error.details.errors ?? [] });
-    case 'conflict':
-      return new HttpProblem('conflict', error.message);
-    case 'idempotency_conflict':
-      return new HttpProblem('idempotencyInProgress', error.message);
-    case 'idempotency_mismatch':
-      return new HttpProblem('idempotencyMismatch', error.message);
-    case 'unprocessable':
-      return new HttpProblem('unprocessable', error.message, { errors: error.details.errors ?? [] });
-    case 'unavailable':
-      return new HttpProblem('unavailable', error.message, {
-        headers: { 'retry-after': String(error.details.retryAfterSeconds ?? 5) },
-      });
-  }
 }
 
 /**
@@ -111,12 +85,8 @@ export async function analysisRoutes(
     async (request, reply) => {
       const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
       const wait = parsePreferWait(request.headers.prefer);
-      let submitted: Awaited<ReturnType<AnalysisService['submit']>>;
-      try {
-        submitted = await service.submit(request.owner, request.body, idempotencyKey);
-      } catch (error) {
-        throw toProblem(error);
-      }
+      // What the service refuses (ServiceError) the problem-details handler answers.
+      const submitted = await service.submit(request.owner, request.body, idempotencyKey);
       const { record } = submitted;
       reply.header('location', record.links.self).header('vary', 'Prefer');
       if (!submitted.created) reply.header('idempotent-replayed', 'true');
@@ -129,13 +99,7 @@ export async function analysisRoutes(
           return reply.code(200).send(final);
         }
       }
-      // The answer describes the analysis as accepted, even if it has started since.
-      if (submitted.accepted)
-        return reply
-          .code(202)
-          .type('application/json; charset=utf-8')
-          .serializer(String)
-          .send(submitted.accepted as never);
+      // Records are never changed once made: this is the analysis as accepted, whatever happened since.
       return reply.code(202).send(record);
     },
   );
@@ -197,11 +161,7 @@ export async function analysisRoutes(
       },
     },
     async (request) => {
-      try {
-        return await service.cancel(request.owner, request.params.id);
-      } catch (error) {
-        throw toProblem(error);
-      }
+      return service.cancel(request.owner, request.params.id);
     },
   );
 
@@ -217,11 +177,7 @@ export async function analysisRoutes(
       },
     },
     async (request, reply) => {
-      try {
-        await service.delete(request.owner, request.params.id);
-      } catch (error) {
-        throw toProblem(error);
-      }
+      await service.delete(request.owner, request.params.id);
       return reply.code(204).send(null);
     },
   );

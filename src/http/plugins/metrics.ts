@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { JobQueue } from './analyses/queue.js';
-import type { ModelRegistry } from './models/registry.js';
-import type { CallObserver, ResilientModelCaller } from './models/resilient-caller.js';
+import type { JobQueue } from '../../analyses/queue.js';
+import type { ModelRegistry } from '../../models/registry.js';
+import type { CallObserver, ResilientModelCaller } from '../../models/resilient-caller.js';
 
 const CIRCUIT_VALUE = { closed: 0, halfOpen: 1, open: 2 } as const;
 
@@ -123,3 +124,8 @@ export class Metrics implements CallObserver {
     );
   }
 }
+
+/** `/metrics` and the request-duration histogram, for every route of the app. */
+export const metricsPlugin = fp<{ metrics: Metrics }>(async (app, options) => options.metrics.register(app), {
+  name: 'chorus-metrics',
+});

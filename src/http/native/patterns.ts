@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { PatternCatalog } from '../../orchestration/catalog.js';
 import { validatePatternDefinition } from '../../orchestration/patterns/validate.js';
 import { HttpProblem } from '../problem.js';
-import { problems } from '../schemas/common.js';
+import { problems } from './schemas/common.js';
 
 const stageSchema = z.object({
   name: z.string(),

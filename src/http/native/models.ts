@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ModelHealth } from '../../models/health.js';
 import type { ModelRegistry } from '../../models/registry.js';
-import { problems } from '../schemas/common.js';
+import { problems } from './schemas/common.js';
 
 const modelSchema = z
   .object({

@@ -1,5 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { ServiceError } from '../../analyses/errors.js';
 import { isStoreUnavailable } from '../../analyses/store/store-errors.js';
+import { registerJsonBody, zodValidatorCompiler } from '../body-validation.js';
 import {
   HttpProblem,
   instanceOf,
@@ -8,6 +11,7 @@ import {
   sendProblem,
   UNAVAILABLE_RETRY_AFTER_SECONDS,
 } from '../problem.js';
+import { requireHost } from '../protocol-errors.js';
 
 interface ValidationIssue {
   instancePath: string;
@@ -63,11 +67,73 @@ class RouteTable {
   }
 }
 
+export interface ProblemDetailsOptions {
+  /** Most problems a 400 lists (MAX_VALIDATION_ERRORS). */
+  maxValidationErrors: number;
+}
+
 /**
- * One error handler and one not-found handler turn every failure into
- * problem+json; a 5xx never carries a stack trace or an upstream body.
+ * Everything about how requests are read and how failures are answered, for
+ * every route of the app: the Host check, the JSON body parser, the zod
+ * validator, the request id on every answer, and one error handler and one
+ * not-found handler that turn every failure into problem+json (a 5xx never
+ * carries a stack trace or an upstream body). The job domain's refusals
+ * (ServiceError) and rate limits are mapped here too, not per route.
  */
-export function registerErrorHandling(app: FastifyInstance): void {
+export const problemDetails = fp<ProblemDetailsOptions>(
+  async (app, options) => {
+    app.addHook('onRequest', requireHost);
+    // zod validates input; responses are plain JSON (records are built to their schema and tested for it).
+    app.setValidatorCompiler(zodValidatorCompiler(options.maxValidationErrors));
+    app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+    registerJsonBody(app);
+    app.addHook('onSend', async (request, reply) => {
+      reply.header('x-request-id', request.id);
+    });
+    registerErrorHandling(app);
+  },
+  { name: 'chorus-problem-details' },
+);
+
+/** A rate limiter's refusal: how long the client should wait. */
+export interface RateLimited {
+  statusCode: 429;
+  retryAfterSeconds: number;
+}
+
+const isRateLimited = (error: unknown): error is Error & RateLimited =>
+  error instanceof Error &&
+  (error as { statusCode?: unknown }).statusCode === 429 &&
+  typeof (error as { retryAfterSeconds?: unknown }).retryAfterSeconds === 'number';
+
+/** What the job domain refused, as the problem a client reads. */
+export function serviceProblem(error: ServiceError): HttpProblem {
+  const errors = error.details.errors ?? [];
+  switch (error.kind) {
+    case 'not_found':
+      return new HttpProblem('notFound', error.message);
+    case 'invalid':
+      return new HttpProblem('validation', error.message, { errors });
+    case 'too_large':
+      return new HttpProblem('payloadTooLarge', error.message, { errors });
+    case 'conflict':
+      return new HttpProblem('conflict', error.message);
+    case 'idempotency_conflict':
+      return new HttpProblem('idempotencyInProgress', error.message);
+    case 'idempotency_mismatch':
+      return new HttpProblem('idempotencyMismatch', error.message);
+    case 'unprocessable':
+      return new HttpProblem('unprocessable', error.message, { errors });
+    case 'unavailable':
+      return new HttpProblem('unavailable', error.message, {
+        headers: {
+          'retry-after': String(error.details.retryAfterSeconds ?? UNAVAILABLE_RETRY_AFTER_SECONDS),
+        },
+      });
+  }
+}
+
+function registerErrorHandling(app: FastifyInstance): void {
   const routes = new RouteTable();
   app.addHook('onRoute', (route) => routes.add(route.url, route.method));
 
@@ -82,9 +148,21 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return sendProblem(request, reply, 'notFound', `No route matches ${request.method} ${path}.`);
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler((caught: FastifyError, request, reply) => {
+    const error = caught instanceof ServiceError ? serviceProblem(caught) : caught;
     if (error instanceof HttpProblem) {
       return sendProblem(request, reply, error.kind, error.detail, error.options);
+    }
+    if (isRateLimited(error)) {
+      return sendProblem(
+        request,
+        reply,
+        'rateLimited',
+        `${error.message} Retry after ${error.retryAfterSeconds} s.`,
+        {
+          headers: { 'retry-after': String(error.retryAfterSeconds) },
+        },
+      );
     }
     if (isStoreUnavailable(error)) {
       // An outage, not a bug: one warning line per request, no stack.

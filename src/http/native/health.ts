@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AnalysisStore } from '../../analyses/store/store.js';
 import { HttpProblem, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../problem.js';
-import { problems } from '../schemas/common.js';
+import { problems } from './schemas/common.js';
 
 export async function healthRoutes(app: FastifyInstance, options: { store: AnalysisStore }): Promise<void> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
