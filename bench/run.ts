@@ -32,11 +32,13 @@ import { BENCH_DIR, killAllChildren, startHelper } from './lib/processes.js';
 import { reportProfiles } from './lib/profile-report.js';
 import { describeMachine, resultsPath, type ScenarioRecord, writeResults } from './lib/results-file.js';
 import { formatTable } from './lib/results-table.js';
-import { type BenchContext, type ScenarioResult, stopSharedServices } from './scenarios/common.js';
+import { capacity } from './scenarios/capacity.js';
+import type { BenchContext, ScenarioResult } from './scenarios/context.js';
 import { criticalPath, fanOut } from './scenarios/critical-path.js';
-import { capacity, latencyUnderLoad } from './scenarios/load.js';
+import { latencyUnderLoad } from './scenarios/latency-under-load.js';
 import { memory } from './scenarios/memory.js';
 import { overhead } from './scenarios/overhead.js';
+import { stopSharedServices } from './scenarios/service.js';
 import { sseFanOut } from './scenarios/sse.js';
 
 const SCENARIOS: Record<string, (context: BenchContext) => Promise<ScenarioResult>> = {
