@@ -10,15 +10,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AnalysisRecord } from '../../src/analyses/record.js';
 import { loadPatternsDir, PatternLoadError } from '../../src/orchestration/patterns/load-dir.js';
 import { FAST_SIM, json, startApp, type TestApp } from '../support/app.js';
-import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
-import {
-  A,
-  lastUser,
-  MODELS,
-  occurrences,
-  requestedModel,
-  upstreamProvider,
-} from '../support/upstream-models.js';
+import { useCountedUpstream } from '../support/counted-upstream.js';
+import { A, MODELS, occurrences } from '../support/upstream-models.js';
 
 interface Problem {
   type: string;
@@ -318,39 +311,11 @@ describe('POST /v1/patterns', () => {
 // Custom patterns on a fake upstream: what each stage is shown.
 
 describe('custom patterns on a fake upstream', () => {
-  let fake: FakeUpstream;
-  let app: TestApp;
-  let seen: Array<{ model: string; n: number; prompt: string }> = [];
-  const prompt = (model: string, n: number): string => {
-    const found = seen.find((entry) => entry.model === model && entry.n === n);
-    if (!found) throw new Error(`${model} received no call #${n}`);
-    return found.prompt;
-  };
-
-  beforeAll(async () => {
-    fake = await startFakeOpenAI();
-    app = await startApp({ providers: [upstreamProvider(fake)] });
-  });
-  afterAll(async () => {
-    await app.close();
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.reset();
-    seen = [];
-    const counters = new Map<string, number>();
-    fake.setHandler((request) => {
-      if (request.path !== '/v1/chat/completions') return undefined;
-      const model = requestedModel(request);
-      const n = (counters.get(model) ?? 0) + 1;
-      counters.set(model, n);
-      seen.push({ model, n, prompt: lastUser(request) });
-      return { type: 'answer', text: A(model, n) };
-    });
-  });
+  const upstream = useCountedUpstream();
+  const { prompt } = upstream;
 
   async function register(definition: Json): Promise<void> {
-    const created = await postPattern(app, definition);
+    const created = await postPattern(upstream.app, definition);
     expect(created.status, JSON.stringify(await created.clone().json())).toBe(201);
   }
 
@@ -373,7 +338,7 @@ describe('custom patterns on a fake upstream', () => {
       ],
     });
     const userPrompt = 'Tabs or spaces?';
-    const answer = await postAnalysis(app, {
+    const answer = await postAnalysis(upstream.app, {
       prompt: userPrompt,
       pattern: 'blind_review',
       options: { cache: false },
@@ -418,7 +383,10 @@ describe('custom patterns on a fake upstream', () => {
         },
       ],
     });
-    const answer = await postAnalysis(app, { prompt: 'Name a good variable name.', pattern: 'blind_panel' });
+    const answer = await postAnalysis(upstream.app, {
+      prompt: 'Name a good variable name.',
+      pattern: 'blind_panel',
+    });
     const record = await json<AnalysisRecord>(answer);
     expect(record.status).toBe('succeeded');
     for (const model of MODELS) {
