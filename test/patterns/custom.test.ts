@@ -11,17 +11,9 @@ import type { AnalysisRecord } from '../../src/analyses/record.js';
 import { loadPatternsDir, PatternLoadError } from '../../src/orchestration/patterns/load-dir.js';
 import { FAST_SIM, json, startApp, type TestApp } from '../support/app.js';
 import { useCountedUpstream } from '../support/counted-upstream.js';
+import { PROS_CONS_YAML } from '../support/pattern-files.js';
+import type { Problem } from '../support/problem.js';
 import { A, MODELS, occurrences } from '../support/upstream-models.js';
-
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  requestId: string;
-  errors?: Array<{ path: string; message: string }>;
-}
 
 type Json = Record<string, unknown>;
 
@@ -403,23 +395,7 @@ describe('custom patterns on a fake upstream', () => {
 // ---------------------------------------------------------------------------
 // PATTERNS_DIR
 
-const YAML_PATTERN = `# A pattern shared by every API key
-name: pros_cons
-title: Pros and cons
-description: Every model lists pros and cons; one model weighs them.
-stages:
-  - name: lists
-    mode: each
-    template: |
-      List the pros and cons of: {{prompt}}
-  - name: verdict
-    mode: one
-    template: |
-      Question: {{prompt}}
-
-      Lists:
-      {{responses}}
-`;
+const YAML_PATTERN = `# A pattern shared by every API key\n${PROS_CONS_YAML}`;
 
 describe('PATTERNS_DIR', () => {
   let dir: string;
@@ -448,7 +424,7 @@ describe('PATTERNS_DIR', () => {
           await fetch(`${app.url}/v1/patterns/pros_cons`, { headers: auth(key) }),
         );
         expect(one.stages.map((s) => [s.name, s.mode])).toEqual([
-          ['lists', 'each'],
+          ['draft', 'each'],
           ['verdict', 'one'],
         ]);
       }
@@ -457,7 +433,7 @@ describe('PATTERNS_DIR', () => {
       const record = await json<AnalysisRecord>(answer);
       expect(record.status).toBe('succeeded');
       expect(record.stages.map((s) => [s.name, s.status, s.responses.length])).toEqual([
-        ['lists', 'succeeded', 3],
+        ['draft', 'succeeded', 3],
         ['verdict', 'succeeded', 1],
       ]);
       expect(record.result!.text).toBe(record.stages[1]!.responses[0]!.text);
@@ -509,11 +485,11 @@ describe('PATTERNS_DIR', () => {
     expect(error.problems).toEqual([
       {
         file: 'pros-cons.yaml',
-        line: 12,
+        line: 13,
         path: '/stages/1/template',
         message: expect.stringContaining('{{answers}}'),
       },
     ]);
-    expect(error.message).toContain('pros-cons.yaml:12: /stages/1/template:');
+    expect(error.message).toContain('pros-cons.yaml:13: /stages/1/template:');
   });
 });
