@@ -36,6 +36,19 @@ function postAnalysis(app: TestApp, body: Json, key?: string): Promise<Response>
   });
 }
 
+/** Runs an analysis that must succeed, and returns its record. */
+async function succeededAnalysis(app: TestApp, body: Json, key?: string): Promise<AnalysisRecord> {
+  const answer = await postAnalysis(app, body, key);
+  expect(answer.status).toBe(200);
+  const record = await json<AnalysisRecord>(answer);
+  expect(record.status, JSON.stringify(record.error)).toBe('succeeded');
+  return record;
+}
+
+/** Each stage of a record as `[name, status, responses]`. */
+const stageSummary = (record: AnalysisRecord) =>
+  record.stages.map((s) => [s.name, s.status, s.responses.length]);
+
 async function expectProblem(response: Response, status: number, type: string): Promise<Problem> {
   expect(response.status).toBe(status);
   expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -163,12 +176,9 @@ describe('POST /v1/patterns', () => {
     expect(listed.data.map((p) => p.name)).toContain('mine');
     expect(listed.data.map((p) => p.name)).toContain('standard');
 
-    const answer = await postAnalysis(app, { prompt: 'What is a monad?', pattern: 'mine' }, 'k1');
-    expect(answer.status).toBe(200);
-    const record = await json<AnalysisRecord>(answer);
-    expect(record.status).toBe('succeeded');
+    const record = await succeededAnalysis(app, { prompt: 'What is a monad?', pattern: 'mine' }, 'k1');
     expect(record.pattern).toBe('mine');
-    expect(record.stages.map((s) => [s.name, s.status, s.responses.length])).toEqual([
+    expect(stageSummary(record)).toEqual([
       ['draft', 'succeeded', 3],
       ['review', 'succeeded', 1],
     ]);
@@ -278,14 +288,11 @@ describe('POST /v1/patterns', () => {
       stages: [{ name: 'answer', mode: 'each', template: '{{prompt}}' }],
     };
     expect((await postPattern(app, solo, 'k1')).status).toBe(201);
-    const answer = await postAnalysis(
+    const record = await succeededAnalysis(
       app,
       { prompt: 'Name a prime number.', pattern: 'solo', models: ['sim/beta'] },
       'k1',
     );
-    expect(answer.status).toBe(200);
-    const record = await json<AnalysisRecord>(answer);
-    expect(record.status).toBe('succeeded');
     expect(record.models).toEqual(['sim/beta']);
     expect(record.stages).toHaveLength(1);
     const only = record.stages[0]!.responses;
@@ -337,7 +344,7 @@ describe('custom patterns on a fake upstream', () => {
     });
     const record = await json<AnalysisRecord>(answer);
     expect(record.status).toBe('succeeded');
-    expect(record.stages.map((s) => [s.name, s.status, s.responses.length])).toEqual([
+    expect(stageSummary(record)).toEqual([
       ['draft', 'succeeded', 3],
       ['review', 'succeeded', 3],
       ['verdict', 'succeeded', 1],
@@ -428,11 +435,8 @@ describe('PATTERNS_DIR', () => {
           ['verdict', 'one'],
         ]);
       }
-      const answer = await postAnalysis(app, { prompt: 'Remote work', pattern: 'pros_cons' }, 'k2');
-      expect(answer.status).toBe(200);
-      const record = await json<AnalysisRecord>(answer);
-      expect(record.status).toBe('succeeded');
-      expect(record.stages.map((s) => [s.name, s.status, s.responses.length])).toEqual([
+      const record = await succeededAnalysis(app, { prompt: 'Remote work', pattern: 'pros_cons' }, 'k2');
+      expect(stageSummary(record)).toEqual([
         ['draft', 'succeeded', 3],
         ['verdict', 'succeeded', 1],
       ]);
