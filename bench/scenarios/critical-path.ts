@@ -5,22 +5,14 @@
  * stage's slowest call as the upstream timed it; what is left over is Chorus,
  * and the client, Node and the machine beneath it: the floor measures those.
  */
+
+import { runAnalysis, taggedPrompt } from '../lib/analysis.js';
 import { startHelper } from '../lib/processes.js';
 import { median, round, summarize } from '../lib/stats.js';
-import {
-  type BenchContext,
-  configureUpstream,
-  criticalPathMs,
-  MODEL_IDS,
-  markMeasurement,
-  runAnalysis,
-  type ScenarioResult,
-  startScenarioService,
-  taggedPrompt,
-  timeBreakdown,
-  upstreamTimings,
-  writeModelsFile,
-} from './common.js';
+import { criticalPathMs, timeBreakdown } from '../lib/time-breakdown.js';
+import type { BenchContext, ScenarioResult } from './context.js';
+import { MODEL_IDS, markMeasurement, startScenarioService, writeModelsFile } from './service.js';
+import { configureUpstream, upstreamTimings } from './upstream.js';
 
 const UPSTREAM = { latencyMs: 100, chunks: 8, chunkDelayMs: 0, textChars: 400, recordTimings: true };
 

@@ -18,17 +18,14 @@
  *    exhausted memory — how many the service accepts (none, now) and the heap
  *    they hold.
  */
+
+import { closedLoop } from '../lib/closed-loop.js';
 import { postJson } from '../lib/http.js';
 import { startHelper } from '../lib/processes.js';
 import { round } from '../lib/stats.js';
-import {
-  type BenchContext,
-  closedLoop,
-  configureUpstream,
-  MODEL_IDS,
-  type ScenarioResult,
-  writeModelsFile,
-} from './common.js';
+import type { BenchContext, ScenarioResult } from './context.js';
+import { MODEL_IDS, writeModelsFile } from './service.js';
+import { configureUpstream, INSTANT_UPSTREAM } from './upstream.js';
 
 interface Memory {
   heapUsed: number;
@@ -62,13 +59,7 @@ export async function memory(context: BenchContext): Promise<ScenarioResult> {
   const warmup = context.quick ? 100 : 1_100;
   const smallBatch = context.quick ? 50 : 300;
   const concurrency = 64;
-  await configureUpstream(context, {
-    latencyMs: 0,
-    chunks: 8,
-    chunkDelayMs: 0,
-    textChars: 400,
-    recordTimings: false,
-  });
+  await configureUpstream(context, INSTANT_UPSTREAM);
   const child = await startHelper('memory-service.ts', {
     nodeArgs: ['--expose-gc'],
     env: {

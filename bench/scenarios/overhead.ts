@@ -8,20 +8,15 @@
  * `floor_i − direct_i`). The calls are cut into rounds; the figure is the
  * median of the rounds' medians, and the p99 of all paired differences.
  */
+
+import { runAnalysis, taggedPrompt } from '../lib/analysis.js';
 import { httpRequest, postJson } from '../lib/http.js';
 import { openaiClient, streamedCall } from '../lib/openai-call.js';
 import { processCpuMs, startHelper } from '../lib/processes.js';
 import { median, quantile, round, summarize } from '../lib/stats.js';
-import {
-  type BenchContext,
-  configureUpstream,
-  markMeasurement,
-  runAnalysis,
-  type ScenarioResult,
-  startScenarioService,
-  taggedPrompt,
-  writeModelsFile,
-} from './common.js';
+import type { BenchContext, ScenarioResult } from './context.js';
+import { markMeasurement, startScenarioService, writeModelsFile } from './service.js';
+import { configureUpstream, INSTANT_UPSTREAM } from './upstream.js';
 
 export const SINGLE_PATTERN = {
   name: 'single',
@@ -34,13 +29,7 @@ export async function overhead(context: BenchContext): Promise<ScenarioResult> {
   const calls = context.quick ? 40 : 2000;
   const rounds = context.quick ? 2 : 10;
   const warmup = context.quick ? 10 : 300;
-  await configureUpstream(context, {
-    latencyMs: 0,
-    chunks: 8,
-    chunkDelayMs: 0,
-    textChars: 400,
-    recordTimings: false,
-  });
+  await configureUpstream(context, INSTANT_UPSTREAM);
   const service = await startScenarioService(context, 'overhead', {
     MODELS_FILE: writeModelsFile(context, 'default'),
   });

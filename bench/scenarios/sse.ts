@@ -16,20 +16,14 @@
  * the same subscriber process.
  */
 import { join } from 'node:path';
+import { taggedPrompt } from '../lib/analysis.js';
 import { httpRequest } from '../lib/http.js';
 import { type Child, processCpuMs, type Service, startHelper } from '../lib/processes.js';
 import { median, round as round2 } from '../lib/stats.js';
-import {
-  type BenchContext,
-  configureUpstream,
-  MODEL_IDS,
-  markMeasurement,
-  type ScenarioResult,
-  sleep,
-  startScenarioService,
-  taggedPrompt,
-  writeModelsFile,
-} from './common.js';
+import { sleep } from '../lib/wait.js';
+import type { BenchContext, ScenarioResult } from './context.js';
+import { MODEL_IDS, markMeasurement, startScenarioService, writeModelsFile } from './service.js';
+import { configureUpstream, INSTANT_UPSTREAM } from './upstream.js';
 
 interface SubscriberReport {
   subscribers: number;
@@ -165,13 +159,7 @@ async function measureRound(
 export async function sseFanOut(context: BenchContext): Promise<ScenarioResult> {
   const count = context.quick ? 100 : 1000;
   const rounds = context.quick ? 1 : 3;
-  await configureUpstream(context, {
-    latencyMs: 0,
-    chunks: 8,
-    chunkDelayMs: 20,
-    textChars: 400,
-    recordTimings: false,
-  });
+  await configureUpstream(context, { ...INSTANT_UPSTREAM, chunkDelayMs: 20 });
   const subscribers = await startHelper('sse-subscribers.ts');
   const results: Round[] = [];
   try {

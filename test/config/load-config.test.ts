@@ -5,19 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { builtInSimulator, type Config, ConfigError, loadConfig } from '../../src/config/index.js';
-
-/** The ConfigError a bad environment throws (fails the test if none is thrown). */
-function configError(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error(`expected loadConfig(${JSON.stringify(Object.keys(env))}) to throw a ConfigError`);
-}
-
-const providerNamed = (config: Config, name: string) => config.providers.find((entry) => entry.name === name);
+import { configError, providerNamed } from '../support/config.js';
 
 describe('loadConfig: defaults', () => {
   it('applies the documented defaults', () => {

@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Config, ConfigError, loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { readModelsFile } from '../../src/config/models-file.js';
+import { configError, providerNamed } from '../support/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chorus-models-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,17 +29,16 @@ function lineOf(text: string, needle: string): number {
   return index + 1;
 }
 
-function configError(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected loadConfig to throw a ConfigError');
+/** Writes `text` as a MODELS_FILE and returns the boot error it causes, and where in the file it points. */
+function fileError(text: string, env: Record<string, string> = {}, extension = 'yaml') {
+  const path = write(text, extension);
+  const { message } = configError({ MODELS_FILE: path, ...env });
+  return {
+    path,
+    message,
+    at: (needle: string | number) => `${path}:${typeof needle === 'number' ? needle : lineOf(text, needle)}`,
+  };
 }
-
-const providerNamed = (config: Config, name: string) => config.providers.find((entry) => entry.name === name);
 
 const YAML = `# Chorus models
 providers:
@@ -215,9 +215,8 @@ describe('MODELS_FILE: JSON', () => {
   ]
 }
 `;
-    const path = write(text, 'json');
-    const { message } = configError({ MODELS_FILE: path });
-    expect(message).toContain(`${path}:3`);
+    const { message, at } = fileError(text, {}, 'json');
+    expect(message).toContain(at(3));
     expect(message).toContain('baseURL');
   });
 });
@@ -235,9 +234,8 @@ describe('MODELS_FILE: boot errors name the file and line', () => {
     models:
       - id: x
 `;
-    const path = write(text);
-    const { message } = configError({ MODELS_FILE: path });
-    expect(message).toContain(`${path}:${lineOf(text, 'kind: bogus')}`);
+    const { message, at } = fileError(text);
+    expect(message).toContain(at('kind: bogus'));
     expect(message).toMatch(/kind/);
     expect(message).toContain('openai-compatible');
   });
@@ -250,14 +248,12 @@ describe('MODELS_FILE: boot errors name the file and line', () => {
     models:
       - id: gpt-4.1
 `;
-    const path = write(text);
-    const { message } = configError({
-      MODELS_FILE: path,
+    const { message, at } = fileError(text, {
       OPENAI_API_KEY: 'sk-env-key-111',
       SECOND_OPENAI_KEY: 'sk-file-key-222',
     });
     expect(message).toContain('"openai"');
-    expect(message).toContain(`${path}:2`);
+    expect(message).toContain(at(2));
     expect(message).toContain('OPENAI_API_KEY');
     expect(message).not.toContain('sk-env-key-111');
     expect(message).not.toContain('sk-file-key-222');
@@ -272,11 +268,10 @@ describe('MODELS_FILE: boot errors name the file and line', () => {
     kind: sim
     models: [{ id: b }]
 `;
-    const path = write(text);
-    const { message } = configError({ MODELS_FILE: path });
+    const { message, at } = fileError(text);
     expect(message).toContain('"local"');
-    expect(message).toContain(`${path}:2`);
-    expect(message).toContain(`${path}:5`);
+    expect(message).toContain(at(2));
+    expect(message).toContain(at(5));
   });
 
   it('a model listed twice in one provider', () => {
@@ -285,10 +280,9 @@ describe('MODELS_FILE: boot errors name the file and line', () => {
     kind: sim
     models: [{ id: a }, { id: a }]
 `;
-    const path = write(text);
-    const { message } = configError({ MODELS_FILE: path });
+    const { message, at } = fileError(text);
     expect(message).toContain('"a"');
-    expect(message).toContain(`${path}:2`);
+    expect(message).toContain(at(2));
   });
 
   it('a key variable that is not set', () => {
@@ -305,10 +299,9 @@ describe('MODELS_FILE: boot errors name the file and line', () => {
     models:
       - id: llama-3.3-70b
 `;
-    const path = write(text);
-    const { message } = configError({ MODELS_FILE: path });
+    const { path, message, at } = fileError(text);
     expect(message).toContain('MISSING_KEY');
-    expect(message).toContain(`${path}:${lineOf(text, '- name: groq')}`);
+    expect(message).toContain(at('- name: groq'));
     // Set but blank counts as unset.
     expect(configError({ MODELS_FILE: path, MISSING_KEY: '  ' }).message).toContain('MISSING_KEY');
     expect(providerNamed(loadConfig({ MODELS_FILE: path, MISSING_KEY: 'gsk-1' }), 'groq')?.apiKey).toBe(
@@ -316,20 +309,23 @@ describe('MODELS_FILE: boot errors name the file and line', () => {
     );
   });
 
-  it('an openai or anthropic provider without apiKeyEnv', () => {
-    const text = `providers:
+  /** Files that must not boot: what the error names, and the lines it points at. */
+  const BAD_FILES: Array<{ title: string; names: string[]; lines: Array<string | number>; text: string }> = [
+    {
+      title: 'an openai or anthropic provider without apiKeyEnv',
+      names: ['apiKeyEnv'],
+      lines: [2],
+      text: `providers:
   - name: oa
     kind: openai
     models: [{ id: gpt-4.1 }]
-`;
-    const path = write(text);
-    const { message } = configError({ MODELS_FILE: path });
-    expect(message).toContain('apiKeyEnv');
-    expect(message).toContain(`${path}:2`);
-  });
-
-  it('an openai-compatible provider without baseURL', () => {
-    const text = `providers:
+`,
+    },
+    {
+      title: 'an openai-compatible provider without baseURL',
+      names: ['baseURL'],
+      lines: ['- name: local'],
+      text: `providers:
   - name: sim
     kind: sim
     models: [{ id: a }]
@@ -337,52 +333,50 @@ describe('MODELS_FILE: boot errors name the file and line', () => {
     kind: openai-compatible
     models:
       - id: llama3.2
-`;
-    const path = write(text);
-    const { message } = configError({ MODELS_FILE: path });
-    expect(message).toContain('baseURL');
-    expect(message).toContain(`${path}:${lineOf(text, '- name: local')}`);
-  });
-
-  it('a value of the wrong type, at its own line', () => {
-    const text = `providers:
+`,
+    },
+    {
+      title: 'a value of the wrong type, at its own line',
+      names: ['weight'],
+      lines: ['weight: heavy'],
+      text: `providers:
   - name: local
     kind: sim
     models:
       - id: a
         weight: heavy
-`;
-    const path = write(text);
-    const { message } = configError({ MODELS_FILE: path });
-    expect(message).toContain(`${path}:${lineOf(text, 'weight: heavy')}`);
-    expect(message).toContain('weight');
-  });
-
-  it('a misspelled field is named', () => {
-    const text = `providers:
+`,
+    },
+    {
+      title: 'a misspelled field is named',
+      names: ['wieght'],
+      lines: [],
+      text: `providers:
   - name: local
     kind: sim
     models:
       - id: a
         wieght: 2
-`;
-    const path = write(text);
-    const { message } = configError({ MODELS_FILE: path });
-    expect(message).toContain('wieght');
-    expect(message).toContain(path);
-  });
-
-  it('malformed YAML, with its line', () => {
-    const text = `providers:
+`,
+    },
+    {
+      title: 'malformed YAML, with its line',
+      names: ['MODELS_FILE'],
+      lines: [4],
+      text: `providers:
   - name: local
     kind: sim
     kind: openai
     models: [{ id: a }]
-`;
-    const path = write(text);
-    const { message } = configError({ MODELS_FILE: path });
-    expect(message).toContain('MODELS_FILE');
-    expect(message).toContain(`${path}:4`);
+`,
+    },
+  ];
+
+  it.each(BAD_FILES)('$title', ({ names, lines, text }) => {
+    const { path, message, at } = fileError(text);
+    for (const name of names) expect(message).toContain(name);
+    expect(message).toContain(path);
+    for (const line of lines) expect(message).toContain(at(line));
   });
 
   it('malformed YAML: an unclosed flow sequence', () => {
@@ -391,8 +385,7 @@ describe('MODELS_FILE: boot errors name the file and line', () => {
     kind: sim
     models: [{ id: a }
 `;
-    const path = write(text);
-    const { message } = configError({ MODELS_FILE: path });
+    const { path, message } = fileError(text);
     expect(message).toContain('MODELS_FILE');
     expect(message).toMatch(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:[45]\\b`));
   });
@@ -404,39 +397,35 @@ describe('MODELS_FILE: boot errors name the file and line', () => {
   });
 
   it('an empty file is invalid, not a silent simulator', () => {
-    const { message } = configError({ MODELS_FILE: write('') });
+    const { message } = fileError('');
     expect(message).toContain('MODELS_FILE');
   });
 });
 
 describe('MODELS_FILE: secrets are never echoed', () => {
-  it('a key pasted into apiKeyEnv is refused without repeating it', () => {
-    const secret = 'sk-live-abcdef0123456789';
-    const text = `providers:
+  /** A file of one local openai-compatible provider with one more field. */
+  const localProviderWith = (field: string) => `providers:
   - name: local
     kind: openai-compatible
     baseURL: http://127.0.0.1:11434/v1
-    apiKeyEnv: ${secret}
+    ${field}
     models: [{ id: a }]
 `;
-    const path = write(text);
-    const { message } = configError({ MODELS_FILE: path });
+
+  it('a key pasted into apiKeyEnv is refused without repeating it', () => {
+    const secret = 'sk-live-abcdef0123456789';
+    const text = localProviderWith(`apiKeyEnv: ${secret}`);
+    const { message, at } = fileError(text);
     expect(message).toContain('apiKeyEnv');
-    expect(message).toContain(`${path}:${lineOf(text, 'apiKeyEnv')}`);
+    expect(message).toContain(at('apiKeyEnv'));
     expect(message).not.toContain(secret);
     expect(message).not.toContain('abcdef0123456789');
   });
 
   it('a key written into the file as apiKey is refused without repeating it', () => {
     const secret = 'sk-live-zyxw9876543210';
-    const text = `providers:
-  - name: local
-    kind: openai-compatible
-    baseURL: http://127.0.0.1:11434/v1
-    apiKey: ${secret}
-    models: [{ id: a }]
-`;
-    const { message } = configError({ MODELS_FILE: write(text) });
+    const text = localProviderWith(`apiKey: ${secret}`);
+    const { message } = fileError(text);
     expect(message).toContain('apiKey');
     expect(message).not.toContain(secret);
   });
@@ -449,7 +438,7 @@ describe('MODELS_FILE: secrets are never echoed', () => {
     apiKeyEnv: GROQ_API_KEY
     models: [{ id: a, weight: -1 }]
 `;
-    const { message } = configError({ MODELS_FILE: write(text), GROQ_API_KEY: 'gsk-very-secret-42' });
+    const { message } = fileError(text, { GROQ_API_KEY: 'gsk-very-secret-42' });
     expect(message).toContain('weight');
     expect(message).not.toContain('gsk-very-secret-42');
   });

@@ -3,24 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadPatternsDir, PatternLoadError } from '../../src/orchestration/patterns/load-dir.js';
+import { PROS_CONS_YAML } from '../support/pattern-files.js';
 
-const GOOD = `name: pros_cons
-title: Pros and cons
-description: Each model lists pros and cons; one model weighs them.
-stages:
-  - name: draft
-    mode: each
-    template: |
-      List the pros and cons of:
-      {{prompt}}
-  - name: verdict
-    mode: one
-    template: |
-      Question: {{prompt}}
-
-      Lists:
-      {{responses}}
-`;
+const GOOD = PROS_CONS_YAML;
 
 let dir: string;
 

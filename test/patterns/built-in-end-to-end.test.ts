@@ -8,16 +8,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AnalysisRecord } from '../../src/analyses/record.js';
 import { FAST_SIM, json, startApp, type TestApp } from '../support/app.js';
 import { BUILT_IN_NAMES, CONTRACT_STAGES, FOUR_STAGE_NAMES } from '../support/contract-patterns.js';
-import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
+import { useCountedUpstream } from '../support/counted-upstream.js';
 import { readStream } from '../support/sse.js';
-import {
-  A,
-  lastUser,
-  MODELS,
-  occurrences,
-  requestedModel,
-  upstreamProvider,
-} from '../support/upstream-models.js';
+import { A, MODELS, occurrences } from '../support/upstream-models.js';
 
 const FOUR_STAGE = FOUR_STAGE_NAMES;
 
@@ -116,53 +109,21 @@ describe('every built-in pattern on the simulator', () => {
 // The fake OpenAI-compatible upstream: `ANSWER[<model>#<n>]`, n counting the
 // calls each model received, so a model's n-th call is its n-th stage.
 
-interface Seen {
-  model: string;
-  n: number;
-  prompt: string;
-}
-
 describe('every built-in pattern on a fake upstream: what each stage is shown', () => {
-  let fake: FakeUpstream;
-  let app: TestApp;
-  let seen: Seen[] = [];
-  let counters = new Map<string, number>();
+  const upstream = useCountedUpstream();
+  const { prompt, callsOf } = upstream;
   /** Per model and call number: the text to answer (default `ANSWER[m#n]`), or a latency. */
   let script: (model: string, n: number) => { text?: string; latencyMs?: number } = () => ({});
-
-  const prompt = (model: string, n: number): string => {
-    const found = seen.find((entry) => entry.model === model && entry.n === n);
-    if (!found) throw new Error(`${model} received no call #${n}`);
-    return found.prompt;
-  };
-  const callsOf = (model: string) => seen.filter((entry) => entry.model === model).length;
-
-  beforeAll(async () => {
-    fake = await startFakeOpenAI();
-    app = await startApp({ providers: [upstreamProvider(fake)] });
-  });
-  afterAll(async () => {
-    await app.close();
-    await fake.close();
-  });
   beforeEach(() => {
-    fake.reset();
-    seen = [];
-    counters = new Map();
     script = () => ({});
-    fake.setHandler((request) => {
-      if (request.path !== '/v1/chat/completions') return undefined;
-      const model = requestedModel(request);
-      const n = (counters.get(model) ?? 0) + 1;
-      counters.set(model, n);
-      seen.push({ model, n, prompt: lastUser(request) });
+    upstream.reply = (model, n) => {
       const planned = script(model, n);
       return { type: 'answer', text: planned.text ?? A(model, n), latencyMs: planned.latencyMs ?? 0 };
-    });
+    };
   });
 
   const run = (pattern: string, userPrompt: string) =>
-    analyse(app, { prompt: userPrompt, pattern, options: { cache: false } });
+    analyse(upstream.app, { prompt: userPrompt, pattern, options: { cache: false } });
 
   /** Own previous answer once, every other model's once (headed by its id), nothing from other rounds. */
   function expectOwnAndOthers(model: string, n: number, userPrompt: string): void {
@@ -361,7 +322,7 @@ Short and partly wrong about garbage collection.
       expect(record.result!.unparsedRankings).toBe(1);
       // The state a worker leaves when it dies in the last stage: the first two
       // stages stored as succeeded, the synthesis running, no result yet.
-      const { store, executor } = app.app.chorus;
+      const { store, executor } = upstream.app.app.chorus;
       const stored = (await store.get(record.id))!;
       const lost = structuredClone(stored.record);
       lost.id = `${record.id}x`;
@@ -374,7 +335,7 @@ Short and partly wrong about garbage collection.
 
       await executor.run(lost.id, new AbortController().signal);
 
-      const resumed = await json<AnalysisRecord>(await fetch(`${app.url}/v1/analyses/${lost.id}`));
+      const resumed = await json<AnalysisRecord>(await fetch(`${upstream.app.url}/v1/analyses/${lost.id}`));
       expect(resumed.status).toBe('succeeded');
       expect(callsOf('m1')).toBe(before + 1); // only the synthesis ran again
       expect(resumed.result!.ranking).toEqual(record.result!.ranking);

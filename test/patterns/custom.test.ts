@@ -10,25 +10,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AnalysisRecord } from '../../src/analyses/record.js';
 import { loadPatternsDir, PatternLoadError } from '../../src/orchestration/patterns/load-dir.js';
 import { FAST_SIM, json, startApp, type TestApp } from '../support/app.js';
-import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
-import {
-  A,
-  lastUser,
-  MODELS,
-  occurrences,
-  requestedModel,
-  upstreamProvider,
-} from '../support/upstream-models.js';
-
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  requestId: string;
-  errors?: Array<{ path: string; message: string }>;
-}
+import { useCountedUpstream } from '../support/counted-upstream.js';
+import { PROS_CONS_YAML } from '../support/pattern-files.js';
+import type { Problem } from '../support/problem.js';
+import { A, MODELS, occurrences } from '../support/upstream-models.js';
 
 type Json = Record<string, unknown>;
 
@@ -50,6 +35,19 @@ function postAnalysis(app: TestApp, body: Json, key?: string): Promise<Response>
     body: JSON.stringify(body),
   });
 }
+
+/** Runs an analysis that must succeed, and returns its record. */
+async function succeededAnalysis(app: TestApp, body: Json, key?: string): Promise<AnalysisRecord> {
+  const answer = await postAnalysis(app, body, key);
+  expect(answer.status).toBe(200);
+  const record = await json<AnalysisRecord>(answer);
+  expect(record.status, JSON.stringify(record.error)).toBe('succeeded');
+  return record;
+}
+
+/** Each stage of a record as `[name, status, responses]`. */
+const stageSummary = (record: AnalysisRecord) =>
+  record.stages.map((s) => [s.name, s.status, s.responses.length]);
 
 async function expectProblem(response: Response, status: number, type: string): Promise<Problem> {
   expect(response.status).toBe(status);
@@ -178,12 +176,9 @@ describe('POST /v1/patterns', () => {
     expect(listed.data.map((p) => p.name)).toContain('mine');
     expect(listed.data.map((p) => p.name)).toContain('standard');
 
-    const answer = await postAnalysis(app, { prompt: 'What is a monad?', pattern: 'mine' }, 'k1');
-    expect(answer.status).toBe(200);
-    const record = await json<AnalysisRecord>(answer);
-    expect(record.status).toBe('succeeded');
+    const record = await succeededAnalysis(app, { prompt: 'What is a monad?', pattern: 'mine' }, 'k1');
     expect(record.pattern).toBe('mine');
-    expect(record.stages.map((s) => [s.name, s.status, s.responses.length])).toEqual([
+    expect(stageSummary(record)).toEqual([
       ['draft', 'succeeded', 3],
       ['review', 'succeeded', 1],
     ]);
@@ -293,14 +288,11 @@ describe('POST /v1/patterns', () => {
       stages: [{ name: 'answer', mode: 'each', template: '{{prompt}}' }],
     };
     expect((await postPattern(app, solo, 'k1')).status).toBe(201);
-    const answer = await postAnalysis(
+    const record = await succeededAnalysis(
       app,
       { prompt: 'Name a prime number.', pattern: 'solo', models: ['sim/beta'] },
       'k1',
     );
-    expect(answer.status).toBe(200);
-    const record = await json<AnalysisRecord>(answer);
-    expect(record.status).toBe('succeeded');
     expect(record.models).toEqual(['sim/beta']);
     expect(record.stages).toHaveLength(1);
     const only = record.stages[0]!.responses;
@@ -318,39 +310,11 @@ describe('POST /v1/patterns', () => {
 // Custom patterns on a fake upstream: what each stage is shown.
 
 describe('custom patterns on a fake upstream', () => {
-  let fake: FakeUpstream;
-  let app: TestApp;
-  let seen: Array<{ model: string; n: number; prompt: string }> = [];
-  const prompt = (model: string, n: number): string => {
-    const found = seen.find((entry) => entry.model === model && entry.n === n);
-    if (!found) throw new Error(`${model} received no call #${n}`);
-    return found.prompt;
-  };
-
-  beforeAll(async () => {
-    fake = await startFakeOpenAI();
-    app = await startApp({ providers: [upstreamProvider(fake)] });
-  });
-  afterAll(async () => {
-    await app.close();
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.reset();
-    seen = [];
-    const counters = new Map<string, number>();
-    fake.setHandler((request) => {
-      if (request.path !== '/v1/chat/completions') return undefined;
-      const model = requestedModel(request);
-      const n = (counters.get(model) ?? 0) + 1;
-      counters.set(model, n);
-      seen.push({ model, n, prompt: lastUser(request) });
-      return { type: 'answer', text: A(model, n) };
-    });
-  });
+  const upstream = useCountedUpstream();
+  const { prompt } = upstream;
 
   async function register(definition: Json): Promise<void> {
-    const created = await postPattern(app, definition);
+    const created = await postPattern(upstream.app, definition);
     expect(created.status, JSON.stringify(await created.clone().json())).toBe(201);
   }
 
@@ -373,14 +337,14 @@ describe('custom patterns on a fake upstream', () => {
       ],
     });
     const userPrompt = 'Tabs or spaces?';
-    const answer = await postAnalysis(app, {
+    const answer = await postAnalysis(upstream.app, {
       prompt: userPrompt,
       pattern: 'blind_review',
       options: { cache: false },
     });
     const record = await json<AnalysisRecord>(answer);
     expect(record.status).toBe('succeeded');
-    expect(record.stages.map((s) => [s.name, s.status, s.responses.length])).toEqual([
+    expect(stageSummary(record)).toEqual([
       ['draft', 'succeeded', 3],
       ['review', 'succeeded', 3],
       ['verdict', 'succeeded', 1],
@@ -418,7 +382,10 @@ describe('custom patterns on a fake upstream', () => {
         },
       ],
     });
-    const answer = await postAnalysis(app, { prompt: 'Name a good variable name.', pattern: 'blind_panel' });
+    const answer = await postAnalysis(upstream.app, {
+      prompt: 'Name a good variable name.',
+      pattern: 'blind_panel',
+    });
     const record = await json<AnalysisRecord>(answer);
     expect(record.status).toBe('succeeded');
     for (const model of MODELS) {
@@ -435,23 +402,7 @@ describe('custom patterns on a fake upstream', () => {
 // ---------------------------------------------------------------------------
 // PATTERNS_DIR
 
-const YAML_PATTERN = `# A pattern shared by every API key
-name: pros_cons
-title: Pros and cons
-description: Every model lists pros and cons; one model weighs them.
-stages:
-  - name: lists
-    mode: each
-    template: |
-      List the pros and cons of: {{prompt}}
-  - name: verdict
-    mode: one
-    template: |
-      Question: {{prompt}}
-
-      Lists:
-      {{responses}}
-`;
+const YAML_PATTERN = `# A pattern shared by every API key\n${PROS_CONS_YAML}`;
 
 describe('PATTERNS_DIR', () => {
   let dir: string;
@@ -480,16 +431,13 @@ describe('PATTERNS_DIR', () => {
           await fetch(`${app.url}/v1/patterns/pros_cons`, { headers: auth(key) }),
         );
         expect(one.stages.map((s) => [s.name, s.mode])).toEqual([
-          ['lists', 'each'],
+          ['draft', 'each'],
           ['verdict', 'one'],
         ]);
       }
-      const answer = await postAnalysis(app, { prompt: 'Remote work', pattern: 'pros_cons' }, 'k2');
-      expect(answer.status).toBe(200);
-      const record = await json<AnalysisRecord>(answer);
-      expect(record.status).toBe('succeeded');
-      expect(record.stages.map((s) => [s.name, s.status, s.responses.length])).toEqual([
-        ['lists', 'succeeded', 3],
+      const record = await succeededAnalysis(app, { prompt: 'Remote work', pattern: 'pros_cons' }, 'k2');
+      expect(stageSummary(record)).toEqual([
+        ['draft', 'succeeded', 3],
         ['verdict', 'succeeded', 1],
       ]);
       expect(record.result!.text).toBe(record.stages[1]!.responses[0]!.text);
@@ -541,11 +489,11 @@ describe('PATTERNS_DIR', () => {
     expect(error.problems).toEqual([
       {
         file: 'pros-cons.yaml',
-        line: 12,
+        line: 13,
         path: '/stages/1/template',
         message: expect.stringContaining('{{answers}}'),
       },
     ]);
-    expect(error.message).toContain('pros-cons.yaml:12: /stages/1/template:');
+    expect(error.message).toContain('pros-cons.yaml:13: /stages/1/template:');
   });
 });

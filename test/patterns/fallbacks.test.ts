@@ -4,59 +4,33 @@
  * (n counting each model's calls, so a model's n-th call is its n-th stage) and
  * answers HTTP 400 for the calls a test marks as failing.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { AnalysisRecord } from '../../src/analyses/record.js';
-import { json, startApp, type TestApp } from '../support/app.js';
-import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
-import { A, lastUser, MODELS, requestedModel, upstreamProvider } from '../support/upstream-models.js';
+import { json } from '../support/app.js';
+import { useCountedUpstream } from '../support/counted-upstream.js';
+import { A, MODELS } from '../support/upstream-models.js';
 
 const STAGES = { initial: 1, meta: 2, hyper: 3, ultra: 4 } as const;
 type StageName = keyof typeof STAGES;
 
 describe('stage fallbacks (gut on a fake upstream)', () => {
-  let fake: FakeUpstream;
-  let app: TestApp;
-  let seen: Array<{ model: string; n: number; prompt: string }> = [];
+  const upstream = useCountedUpstream();
+  const { prompt, callsOf } = upstream;
   /** `model#n` of the calls that get HTTP 400. */
   let failing = new Set<string>();
 
   const fail = (stage: StageName, ...models: string[]) => {
     for (const model of models) failing.add(`${model}#${STAGES[stage]}`);
   };
-  const prompt = (model: string, n: number): string => {
-    const found = seen.find((entry) => entry.model === model && entry.n === n);
-    if (!found) throw new Error(`${model} received no call #${n}`);
-    return found.prompt;
-  };
-  const callsOf = (model: string) => seen.filter((entry) => entry.model === model).length;
-
-  beforeAll(async () => {
-    fake = await startFakeOpenAI();
-    app = await startApp({ providers: [upstreamProvider(fake)] });
-  });
-  afterAll(async () => {
-    await app.close();
-    await fake.close();
-  });
   beforeEach(() => {
-    fake.reset();
-    seen = [];
     failing = new Set();
-    const counters = new Map<string, number>();
-    fake.setHandler((request) => {
-      if (request.path !== '/v1/chat/completions') return undefined;
-      const model = requestedModel(request);
-      const n = (counters.get(model) ?? 0) + 1;
-      counters.set(model, n);
-      seen.push({ model, n, prompt: lastUser(request) });
-      if (failing.has(`${model}#${n}`)) return { type: 'error', status: 400 };
-      return { type: 'answer', text: A(model, n) };
-    });
+    upstream.reply = (model, n) =>
+      failing.has(`${model}#${n}`) ? { type: 'error', status: 400 } : undefined;
   });
 
   let counter = 0;
   async function run(extra: Record<string, unknown> = {}, options: Record<string, unknown> = {}) {
-    const answer = await fetch(`${app.url}/v1/analyses`, {
+    const answer = await fetch(`${upstream.app.url}/v1/analyses`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', prefer: 'wait=30' },
       body: JSON.stringify({
@@ -196,7 +170,7 @@ describe('stage fallbacks (gut on a fake upstream)', () => {
     expect(stage(record, 'initial').status).toBe('failed');
     expect(record.stages.slice(1).map((s) => s.status)).toEqual(['pending', 'pending', 'pending']);
     expect(record.result).toBeNull();
-    expect(seen).toHaveLength(3);
+    expect(upstream.seen).toHaveLength(3);
   });
 
   it('first stage below minResponses (two of three answer, quorum 3): quorum_not_met', async () => {
@@ -206,6 +180,6 @@ describe('stage fallbacks (gut on a fake upstream)', () => {
     expect(record.error?.code).toBe('quorum_not_met');
     expect(stage(record, 'initial').status).toBe('failed');
     expect(stage(record, 'initial').reason).toEqual(expect.any(String));
-    expect(seen).toHaveLength(3);
+    expect(upstream.seen).toHaveLength(3);
   });
 });

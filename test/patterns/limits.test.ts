@@ -8,13 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_PATTERNS } from '../../src/orchestration/patterns/index.js';
 import { json, STORES, startApp, type TestApp } from '../support/app.js';
-
-interface Problem {
-  type: string;
-  status: number;
-  detail: string;
-  errors?: Array<{ path: string; message: string }>;
-}
+import type { Problem } from '../support/problem.js';
 
 interface Page {
   data: Array<{ name: string }>;
