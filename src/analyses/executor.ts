@@ -5,12 +5,11 @@ import type { ModelRegistry } from '../models/registry.js';
 import { fallbackOrder } from '../models/selector.js';
 import { adaptSettings, type CallSettings } from '../models/settings.js';
 import { type CouncilRanking, rankCouncil, withRanking } from '../orchestration/council.js';
-import type { ErrorInfo } from '../orchestration/events.js';
 import { type CompletedStage, type PatternRunEnd, runPattern } from '../orchestration/run-pattern.js';
 import type { StageOutput } from '../orchestration/stage-inputs.js';
 import type { AnalysisEventPayload } from './events.js';
 import { JobLog, LostOwnership } from './job-log.js';
-import { type AnalysisRecord, TERMINAL_STATUSES } from './record.js';
+import { type AnalysisRecord, type JobErrorInfo, TERMINAL_STATUSES } from './record.js';
 import { reduce } from './reduce.js';
 import type { AnalysisStore, WriteOptions } from './store/store.js';
 
@@ -129,7 +128,7 @@ export class AnalysisExecutor {
    */
   async finish(
     record: AnalysisRecord,
-    end: PatternRunEnd,
+    end: PatternRunEnd | { status: 'failed'; error: JobErrorInfo },
     write: WriteOptions = {},
   ): Promise<AnalysisRecord | undefined> {
     if (TERMINAL_STATUSES.has(record.status)) return undefined;

@@ -12,7 +12,7 @@
  */
 import * as AnthropicErrors from '@anthropic-ai/sdk';
 import * as OpenAIErrors from 'openai';
-import { type ErrorCode, ProviderError, parseRetryAfter } from './errors.js';
+import { ProviderError, type ProviderErrorCode, parseRetryAfter } from './errors.js';
 
 export interface ErrorContext {
   /** The provider's configured name (`openai`, `local`, …); it starts every message. */
@@ -23,21 +23,16 @@ export interface ErrorContext {
   signal?: AbortSignal | undefined;
 }
 
-const SENTENCES: Record<ErrorCode, string> = {
+const SENTENCES: Record<ProviderErrorCode, string> = {
   rate_limited: 'rate limited',
   overloaded: 'overloaded',
   timeout: 'timed out',
-  circuit_open: 'circuit open',
   auth_failed: 'authentication failed',
   bad_request: 'bad request',
   context_length_exceeded: 'context length exceeded',
   upstream_error: 'upstream error',
   network_error: 'network error',
   cancelled: 'cancelled',
-  quorum_not_met: 'quorum not met',
-  budget_exceeded: 'budget exceeded',
-  worker_lost: 'worker lost',
-  shutdown: 'shutdown',
   internal: 'internal error',
 };
 
@@ -219,7 +214,7 @@ function fromBody(
 }
 
 interface BuildOptions {
-  code: ErrorCode;
+  code: ProviderErrorCode;
   context: ErrorContext;
   status?: number | undefined;
   headers?: Headers | undefined;

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAnthropicProvider } from '../../src/providers/anthropic/index.js';
-import type { ErrorCode, ProviderError } from '../../src/providers/errors.js';
+import type { ProviderError, ProviderErrorCode } from '../../src/providers/errors.js';
 import { createOpenAIProvider } from '../../src/providers/openai/index.js';
 import { createOpenAICompatibleProvider } from '../../src/providers/openai-compatible/index.js';
 import type { GenerateRequest, LanguageModel, Provider } from '../../src/providers/spec.js';
@@ -23,7 +23,7 @@ interface Adapter {
   create: (baseURL: string) => Provider;
   contextLengthBody: unknown;
   /** What an in-stream error event maps to. */
-  streamErrorCode: ErrorCode;
+  streamErrorCode: ProviderErrorCode;
 }
 
 const adapters: Adapter[] = [
@@ -75,7 +75,7 @@ type Mode = 'generate' | 'stream';
 
 interface StatusCase {
   status: number;
-  code: ErrorCode;
+  code: ProviderErrorCode;
   retryable: boolean;
   headers?: Record<string, string>;
   retryAfterMs?: number;

@@ -153,7 +153,7 @@ describe('toProviderError', () => {
   });
 
   it('passes ProviderErrors through and calls the unknown internal', () => {
-    const original = new ProviderError({ code: 'circuit_open', message: 'open' });
+    const original = new ProviderError({ code: 'overloaded', message: 'busy' });
     expect(toProviderError(original, context)).toBe(original);
     expect(toProviderError(new RangeError('bug'), context)).toMatchObject({
       code: 'internal',

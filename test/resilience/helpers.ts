@@ -5,9 +5,8 @@
  * response explained).
  */
 import { expect } from 'vitest';
-import type { AnalysisRecord as FullRecord } from '../../src/analyses/record.js';
+import { ERROR_CODES, type AnalysisRecord as FullRecord } from '../../src/analyses/record.js';
 import type { ModelConfig, ProviderConfig } from '../../src/config/types.js';
-import { ERROR_CODES } from '../../src/providers/errors.js';
 import { json, type TestApp } from '../support/app.js';
 import type { FakeReply, FakeUpstream, RecordedRequest } from '../support/fake-openai.js';
 import { replay } from '../support/replay.js';
