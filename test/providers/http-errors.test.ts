@@ -7,7 +7,7 @@ import {
   malformedResponseError,
   streamEndedEarlyError,
   toProviderError,
-} from '../../src/providers/http-errors.js';
+} from '../../src/providers/shared/http-errors.js';
 
 const context = { provider: 'openai', model: 'gpt-4.1-mini' };
 const headers = (entries: Record<string, string> = {}) =>

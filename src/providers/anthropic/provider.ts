@@ -1,8 +1,8 @@
 /** The Anthropic provider: Messages API through the official client. */
 import type { ProviderConfig } from '../../config/types.js';
-import { toProviderError } from '../http-errors.js';
-import { type AvailabilityCacheOptions, createAvailabilityCheck } from '../openai/availability.js';
-import type { FetchFunction } from '../provider-fetch.js';
+import { type AvailabilityCacheOptions, createAvailabilityCheck } from '../shared/availability.js';
+import { toProviderError } from '../shared/http-errors.js';
+import type { FetchFunction } from '../shared/provider-fetch.js';
 import type { Provider } from '../spec.js';
 import { createAnthropicClient } from './client.js';
 import { createAnthropicModel } from './model.js';

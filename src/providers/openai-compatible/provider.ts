@@ -14,8 +14,8 @@
 import type OpenAI from 'openai';
 import * as OpenAIErrors from 'openai';
 import type { ProviderConfig } from '../../config/types.js';
-import type { ProbeResult } from '../openai/availability.js';
 import { createOpenAIStyleProvider, type OpenAIProviderOptions } from '../openai/provider.js';
+import type { ProbeResult } from '../shared/availability.js';
 import type { Provider } from '../spec.js';
 import { withNormalizedErrorBodies } from './error-body.js';
 

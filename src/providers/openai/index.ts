@@ -1,4 +1,4 @@
-export { createOpenAIClient, DEFAULT_OPENAI_BASE_URL, SDK_BACKSTOP_TIMEOUT_MS } from './client.js';
+export { createOpenAIClient, DEFAULT_OPENAI_BASE_URL } from './client.js';
 export {
   createOpenAIProvider,
   createOpenAIStyleProvider,

@@ -12,7 +12,7 @@ import {
   requireClient,
   streamEndedEarlyError,
   toProviderError,
-} from '../http-errors.js';
+} from '../shared/http-errors.js';
 import type {
   DeltaListener,
   GenerateRequest,

@@ -4,10 +4,14 @@
  */
 import type OpenAI from 'openai';
 import type { ModelConfig, ProviderConfig } from '../../config/types.js';
-import { toProviderError } from '../http-errors.js';
-import type { FetchFunction } from '../provider-fetch.js';
+import {
+  type AvailabilityCacheOptions,
+  createAvailabilityCheck,
+  type ProbeResult,
+} from '../shared/availability.js';
+import { toProviderError } from '../shared/http-errors.js';
+import type { FetchFunction } from '../shared/provider-fetch.js';
 import type { Provider, ProviderKind } from '../spec.js';
-import { type AvailabilityCacheOptions, createAvailabilityCheck, type ProbeResult } from './availability.js';
 import { createOpenAIClient } from './client.js';
 import { createOpenAIModel } from './model.js';
 import { isReasoningModel, type ModelSettings } from './request.js';

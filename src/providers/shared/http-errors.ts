@@ -12,7 +12,8 @@
  */
 import * as AnthropicErrors from '@anthropic-ai/sdk';
 import * as OpenAIErrors from 'openai';
-import { ProviderError, type ProviderErrorCode, parseRetryAfter } from './errors.js';
+import { ProviderError, type ProviderErrorCode } from '../errors.js';
+import { parseRetryAfter } from './retry-after.js';
 
 export interface ErrorContext {
   /** The provider's configured name (`openai`, `local`, …); it starts every message. */
