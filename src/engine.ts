@@ -16,6 +16,7 @@ import { ModelRegistry, type ProviderFactory } from './models/registry.js';
 import type { ResilientCallerOptions, ResilientModelCaller } from './models/resilient-caller.js';
 import { PatternCatalog } from './orchestration/catalog.js';
 import type { PatternDefinition } from './orchestration/patterns/types.js';
+import { toProviderEntries } from './provider-entries.js';
 import { PROVIDER_FACTORIES } from './providers/index.js';
 
 export interface EngineOptions {
@@ -52,7 +53,10 @@ export async function createEngine(
     config.STORE === 'redis'
       ? new RedisConnections(config.REDIS_URL, logger, config.REDIS_PREFIX)
       : undefined;
-  const registry = new ModelRegistry(config.providers, options.providerFactories ?? PROVIDER_FACTORIES);
+  const registry = new ModelRegistry(
+    toProviderEntries(config.providers),
+    options.providerFactories ?? PROVIDER_FACTORIES,
+  );
   const metrics = new Metrics();
   const caller = createModelCaller(registry, logger, metrics, {
     // With Redis, every worker shares one requests-per-minute budget per provider.

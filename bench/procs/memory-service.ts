@@ -21,7 +21,6 @@ import { writeHeapSnapshot } from 'node:v8';
 import type * as StoreModule from '../../src/analyses/store/memory-store.js';
 import type * as AppModule from '../../src/app.js';
 import type * as ConfigModule from '../../src/config/index.js';
-import type { ProviderConfig } from '../../src/config/types.js';
 import type { ProviderFactory } from '../../src/models/registry.js';
 import type * as ProvidersModule from '../../src/providers/index.js';
 import type { GenerateRequest, GenerateResult, LanguageModel, Provider } from '../../src/providers/spec.js';
@@ -77,7 +76,7 @@ function inProcessModel(provider: string, model: string): LanguageModel {
   };
 }
 
-const inProcessFactory: ProviderFactory = (config: ProviderConfig): Provider => ({
+const inProcessFactory: ProviderFactory = (config: ProvidersModule.ProviderSettings): Provider => ({
   name: config.name,
   kind: config.kind,
   models: config.models.map((entry) => inProcessModel(config.name, entry.id)),

@@ -1,5 +1,6 @@
-import { abortedError, isProviderError, ProviderError } from '../providers/errors.js';
+import { abortedError } from '../providers/errors.js';
 import type { DeltaListener, GenerateRequest, GenerateResult, Usage } from '../providers/spec.js';
+import { type CallError, toCallError } from './errors.js';
 import type { RegisteredModel } from './registry.js';
 import type { CallSettings } from './settings.js';
 
@@ -8,7 +9,7 @@ export interface ModelCallHooks {
   onAttempt(attempt: number): void;
   onDelta(text: string, attempt: number): void;
   /** An attempt failed and another will follow after `delayMs`. */
-  onRetry(error: ProviderError, attempt: number, delayMs: number): void;
+  onRetry(error: CallError, attempt: number, delayMs: number): void;
 }
 
 export interface ModelCall {
@@ -38,20 +39,10 @@ export type ModelCallOutcome =
       attempts: number;
       cached: boolean;
     }
-  | { ok: false; error: ProviderError; latencyMs: number; attempts: number };
+  | { ok: false; error: CallError; latencyMs: number; attempts: number };
 
 export interface ModelCaller {
   call(call: ModelCall): Promise<ModelCallOutcome>;
-}
-
-export function toProviderError(error: unknown, signal?: AbortSignal): ProviderError {
-  if (signal?.aborted) return abortedError(signal);
-  if (isProviderError(error)) return error;
-  return new ProviderError({
-    code: 'internal',
-    message: 'The model call failed unexpectedly.',
-    cause: error,
-  });
 }
 
 export interface AttemptInput {
@@ -74,7 +65,7 @@ export async function runAttempt(
 ): Promise<GenerateResult> {
   if (signal?.aborted) throw abortedError(signal);
   const controller = new AbortController();
-  const timeoutMs = input.timeoutMs ?? model.providerConfig.timeoutMs;
+  const timeoutMs = input.timeoutMs ?? model.timeoutMs;
   const timer = setTimeout(
     () =>
       controller.abort(new DOMException(`The model call took longer than ${timeoutMs} ms.`, 'TimeoutError')),
@@ -94,7 +85,7 @@ export async function runAttempt(
     if (model.languageModel.capabilities.streaming) return await model.languageModel.stream(request, onDelta);
     return await model.languageModel.generate(request);
   } catch (error) {
-    throw toProviderError(error, controller.signal);
+    throw toCallError(error, controller.signal);
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', forward);

@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { ProviderError } from '../providers/errors.js';
 import type { GenerateResult } from '../providers/spec.js';
 import {
   type ModelCall,
@@ -7,8 +6,8 @@ import {
   type ModelCallHooks,
   type ModelCallOutcome,
   runAttempt,
-  toProviderError,
 } from './call-model.js';
+import { ModelError, toCallError } from './errors.js';
 import type { ModelHealth } from './health.js';
 import type { ModelRegistry, RegisteredModel } from './registry.js';
 import { ModelBreaker, type ModelBreakerOptions } from './resilience/breaker.js';
@@ -68,21 +67,20 @@ export class ResilientModelCaller implements ModelCaller, ModelHealth {
 
   constructor(private readonly options: ResilientCallerOptions) {
     this.cache = new ResponseCache(options.cache ?? { maxEntries: 1000, ttlMs: 10 * 60_000 });
+    for (const [provider, limits] of options.registry.limits) {
+      this.limiters.set(
+        provider,
+        new ProviderLimiter({
+          concurrency: limits.concurrency ?? options.defaultConcurrency ?? DEFAULT_PROVIDER_CONCURRENCY,
+          rpm: limits.rpm,
+          shared: limits.rpm ? options.sharedReservoir?.(provider) : undefined,
+        }),
+      );
+    }
     for (const model of options.registry.list()) {
-      const config = model.providerConfig;
-      if (!this.limiters.has(config.name)) {
-        this.limiters.set(
-          config.name,
-          new ProviderLimiter({
-            concurrency: config.concurrency ?? options.defaultConcurrency ?? DEFAULT_PROVIDER_CONCURRENCY,
-            rpm: config.rpm,
-            shared: config.rpm ? options.sharedReservoir?.(config.name) : undefined,
-          }),
-        );
-      }
       this.breakers.set(
         model.id,
-        new ModelBreaker({ ...options.breaker, modelId: model.id, provider: config.name }),
+        new ModelBreaker({ ...options.breaker, modelId: model.id, provider: model.provider }),
       );
     }
   }
@@ -107,10 +105,7 @@ export class ResilientModelCaller implements ModelCaller, ModelHealth {
     const started = this.now();
     const model = this.options.registry.get(call.modelId);
     if (!model) {
-      const error = new ProviderError({
-        code: 'bad_request',
-        message: `Model ${call.modelId} is not configured.`,
-      });
+      const error = new ModelError('bad_request', `Model ${call.modelId} is not configured.`);
       return { ok: false, error, latencyMs: 0, attempts: 0 };
     }
     const key = keyFor(call.owner, model.id, {
@@ -162,7 +157,7 @@ export class ResilientModelCaller implements ModelCaller, ModelHealth {
       if (call.cache) this.cache.set(key, result);
       return this.success(model, result, started, shared.attempt, false);
     } catch (error) {
-      const failure = toProviderError(error, call.signal);
+      const failure = toCallError(error, call.signal);
       return {
         ok: false,
         error: failure,
@@ -201,7 +196,7 @@ export class ResilientModelCaller implements ModelCaller, ModelHealth {
                 observer?.attemptFinished(model.id, 'success', (this.now() - began) / 1000);
                 return result;
               } catch (error) {
-                const failure = toProviderError(error, breakerSignal ?? attemptSignal);
+                const failure = toCallError(error, breakerSignal ?? attemptSignal);
                 const outcome = failure.code === 'cancelled' ? 'cancelled' : 'failure';
                 this.modelStats.record(model.id, outcome, this.now() - began);
                 observer?.attemptFinished(model.id, outcome, (this.now() - began) / 1000, failure.code);
@@ -229,7 +224,7 @@ export class ResilientModelCaller implements ModelCaller, ModelHealth {
         ...this.options.retry,
         signal,
         onRetry: ({ attempt, error, delayMs }) => {
-          const failure = toProviderError(error);
+          const failure = toCallError(error);
           observer?.retried(model.id, failure.code);
           for (const hooks of shared.hooks) hooks.onRetry(failure, attempt, delayMs);
           onRestart();

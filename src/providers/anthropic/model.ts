@@ -4,7 +4,6 @@
  * server-sent events).
  */
 import type Anthropic from '@anthropic-ai/sdk';
-import type { ModelConfig } from '../../config/types.js';
 import {
   malformedResponseError,
   requestContext,
@@ -12,6 +11,7 @@ import {
   streamEndedEarlyError,
   toProviderError,
 } from '../shared/http-errors.js';
+import type { AdapterModel } from '../shared/settings.js';
 import type {
   DeltaListener,
   GenerateRequest,
@@ -30,7 +30,7 @@ import {
 
 export interface AnthropicModelOptions {
   provider: string;
-  model: ModelConfig;
+  model: AdapterModel;
   /** Undefined when the provider has no key: every call then fails with `auth_failed`. */
   client: Anthropic | undefined;
 }

@@ -4,7 +4,6 @@
  * one; otherwise usage is estimated).
  */
 import type OpenAI from 'openai';
-import type { ModelConfig } from '../../config/types.js';
 import {
   type ErrorContext,
   malformedResponseError,
@@ -13,6 +12,7 @@ import {
   streamEndedEarlyError,
   toProviderError,
 } from '../shared/http-errors.js';
+import type { AdapterModel } from '../shared/settings.js';
 import type {
   DeltaListener,
   GenerateRequest,
@@ -34,7 +34,7 @@ import {
 
 export interface OpenAIModelOptions {
   provider: string;
-  model: ModelConfig;
+  model: AdapterModel;
   settings: ModelSettings;
   /** Undefined when the provider has no key: every call then fails with `auth_failed`. */
   client: OpenAI | undefined;

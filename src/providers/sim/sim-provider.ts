@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { ProviderConfig } from '../../config/types.js';
 import { abortedError, ProviderError } from '../errors.js';
 import type {
   Availability,
@@ -10,6 +9,7 @@ import type {
   ModelCapabilities,
   Provider,
 } from '../spec.js';
+import type { SimSettings } from './settings.js';
 
 const OPENINGS = [
   'A useful way to approach this is to separate what is known from what is assumed.',
@@ -134,7 +134,7 @@ class SimulatedModel implements LanguageModel {
   }
 }
 
-export function createSimProvider(config: ProviderConfig, random: () => number = Math.random): Provider {
+export function createSimProvider(config: SimSettings, random: () => number = Math.random): Provider {
   const models = config.models.map(
     (entry) =>
       new SimulatedModel(

@@ -1,0 +1,56 @@
+/**
+ * The shared factory of every Chat Completions provider: OpenAI itself and
+ * the servers that copy its API (openai-compatible builds on this, through
+ * the OpenAI adapter's index). What differs between them are the hooks.
+ */
+import type OpenAI from 'openai';
+import type { AvailabilityCacheOptions } from '../shared/availability.js';
+import { createAvailabilityCheck, type ProbeResult } from '../shared/availability.js';
+import { toProviderError } from '../shared/http-errors.js';
+import type { AdapterModel, UpstreamSettings } from '../shared/settings.js';
+import type { Provider, ProviderKind } from '../spec.js';
+import { createOpenAIClient } from './client.js';
+import { createOpenAIModel } from './model.js';
+import type { ModelSettings } from './request.js';
+
+/** What differs between OpenAI itself and the servers that copy its API. */
+export interface ChatCompletionsHooks {
+  kind: Extract<ProviderKind, 'openai' | 'openai-compatible'>;
+  /** The key to send; undefined means the provider cannot be called. */
+  apiKey: string | undefined;
+  settingsFor(model: AdapterModel): ModelSettings;
+  /** The availability probe (by default: list models, any success means available). */
+  probe(client: OpenAI, signal: AbortSignal): Promise<ProbeResult>;
+}
+
+export async function listModelsProbe(client: OpenAI, signal: AbortSignal): Promise<ProbeResult> {
+  await client.models.list({ signal });
+  return { available: true };
+}
+
+export function createChatCompletionsProvider(
+  settings: UpstreamSettings,
+  hooks: ChatCompletionsHooks,
+  options: AvailabilityCacheOptions = {},
+): Provider {
+  const client = hooks.apiKey
+    ? createOpenAIClient({ apiKey: hooks.apiKey, baseURL: settings.baseURL, fetch: settings.fetch })
+    : undefined;
+  const models = settings.models.map((model) =>
+    createOpenAIModel({ provider: settings.name, model, settings: hooks.settingsFor(model), client }),
+  );
+  const check = createAvailabilityCheck(
+    async (signal) => {
+      if (!client) return { available: false, reason: 'no API key is configured' };
+      return hooks.probe(client, signal);
+    },
+    (error, signal) => toProviderError(error, { provider: settings.name, signal }).message,
+    options,
+  );
+  return {
+    name: settings.name,
+    kind: hooks.kind,
+    models,
+    checkAvailability: (signal) => check(signal),
+  };
+}
