@@ -23,7 +23,7 @@ import type * as AppModule from '../../src/app.js';
 import type * as ConfigModule from '../../src/config/index.js';
 import type { ProviderFactory } from '../../src/models/registry.js';
 import type * as ProvidersModule from '../../src/providers/index.js';
-import type { GenerateRequest, GenerateResult, LanguageModel, Provider } from '../../src/providers/spec.js';
+import type { GenerateRequest, LanguageModel, Provider, StreamPart } from '../../src/providers/spec.js';
 import { answerPieces, answerText } from '../lib/answer.js';
 import { ready, serve } from '../lib/ipc.js';
 
@@ -38,27 +38,24 @@ if (!gc) throw new Error('memory-service needs --expose-gc');
 
 const TEXT = answerText(Number(process.env.ANSWER_CHARS ?? 400));
 const PIECES = answerPieces(TEXT, Number(process.env.ANSWER_CHUNKS ?? 8));
+const TEXT_OF_PIECES = PIECES.join('');
+
+function usageOf(request: GenerateRequest, outputLength: number) {
+  const input = (request.system ?? '') + request.messages.map((message) => message.content).join('');
+  return { inputTokens: Math.ceil(input.length / 4), outputTokens: Math.ceil(outputLength / 4) };
+}
 
 /** A model that streams what the fake upstream would, without a socket. */
 function inProcessModel(provider: string, model: string): LanguageModel {
-  const stream = async (
-    request: GenerateRequest,
-    onDelta: (text: string) => void,
-  ): Promise<GenerateResult> => {
-    let text = '';
+  async function* stream(request: GenerateRequest): AsyncGenerator<StreamPart> {
+    let length = 0;
     for (const piece of PIECES) {
       await Promise.resolve();
-      text += piece;
-      onDelta(piece);
+      length += piece.length;
+      yield { type: 'text-delta', text: piece };
     }
-    const input = (request.system ?? '') + request.messages.map((message) => message.content).join('');
-    return {
-      text,
-      usage: { inputTokens: Math.ceil(input.length / 4), outputTokens: Math.ceil(text.length / 4) },
-      finishReason: 'stop',
-      upstreamRequestId: undefined,
-    };
-  };
+    yield { type: 'finish', usage: usageOf(request, length), finishReason: 'stop' };
+  }
   return {
     id: `${provider}/${model}`,
     provider,
@@ -71,7 +68,11 @@ function inProcessModel(provider: string, model: string): LanguageModel {
       maxTemperature: 2,
       requiresMaxTokens: false,
     },
-    generate: (request) => stream(request, () => {}),
+    generate: async (request) => ({
+      text: TEXT_OF_PIECES,
+      usage: usageOf(request, TEXT_OF_PIECES.length),
+      finishReason: 'stop',
+    }),
     stream,
   };
 }

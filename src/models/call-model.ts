@@ -1,4 +1,5 @@
 import { abortedError } from '../providers/errors.js';
+import { collectStream } from '../providers/shared/stream-parts.js';
 import type { DeltaListener, GenerateRequest, GenerateResult, Usage } from '../providers/spec.js';
 import { type CallError, toCallError } from './errors.js';
 import type { RegisteredModel } from './registry.js';
@@ -79,11 +80,13 @@ export async function runAttempt(
     messages: [{ role: 'user', content: input.prompt }],
     temperature: input.settings.temperature,
     maxTokens: input.settings.maxTokens,
-    signal: controller.signal,
   };
+  const options = { signal: controller.signal };
   try {
-    if (model.languageModel.capabilities.streaming) return await model.languageModel.stream(request, onDelta);
-    return await model.languageModel.generate(request);
+    if (model.languageModel.capabilities.streaming) {
+      return await collectStream(model.languageModel.stream(request, options), onDelta);
+    }
+    return await model.languageModel.generate(request, options);
   } catch (error) {
     throw toCallError(error, controller.signal);
   } finally {

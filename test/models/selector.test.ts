@@ -41,7 +41,9 @@ function registryOf(configs: ProviderConfig[], down: Set<string> = new Set()): M
           requiresMaxTokens: false,
         },
         generate: () => Promise.reject(new Error('not called')),
-        stream: () => Promise.reject(new Error('not called')),
+        stream: () => {
+          throw new Error('not called');
+        },
       }),
     ),
     checkAvailability: async (): Promise<Availability> => ({

@@ -1,7 +1,8 @@
 /** Shared builders for the provider adapter tests. */
 import type { ModelConfig, ProviderConfig } from '../../src/config/types.js';
 import type { ProviderError } from '../../src/providers/errors.js';
-import type { GenerateRequest, LanguageModel, ProviderKind } from '../../src/providers/spec.js';
+import { collectStream } from '../../src/providers/shared/stream-parts.js';
+import type { CallOptions, GenerateRequest, LanguageModel, ProviderKind } from '../../src/providers/spec.js';
 
 export const API_KEY = 'sk-test-SECRET-KEY-0123456789';
 
@@ -32,7 +33,6 @@ export function request(model: string, extra: Partial<GenerateRequest> = {}): Ge
     model,
     system: 'You are terse.',
     messages: [{ role: 'user', content: 'What is the capital of France and why?' }],
-    signal: new AbortController().signal,
     ...extra,
   };
 }
@@ -54,8 +54,12 @@ export async function failure(call: Promise<unknown>): Promise<ProviderError> {
 }
 
 /** Streams and collects the deltas. */
-export async function streamed(model: LanguageModel, generateRequest: GenerateRequest) {
+export async function streamed(
+  model: LanguageModel,
+  generateRequest: GenerateRequest,
+  options: CallOptions = {},
+) {
   const deltas: string[] = [];
-  const result = await model.stream(generateRequest, (text) => deltas.push(text));
+  const result = await collectStream(model.stream(generateRequest, options), (text) => deltas.push(text));
   return { result, deltas };
 }

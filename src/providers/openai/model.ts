@@ -12,13 +12,15 @@ import {
   streamEndedEarlyError,
   toProviderError,
 } from '../shared/http-errors.js';
+import { modelIdentity } from '../shared/model-identity.js';
 import type { AdapterModel } from '../shared/settings.js';
+import { toParts } from '../shared/stream-parts.js';
 import type {
-  DeltaListener,
+  CallOptions,
   GenerateRequest,
   GenerateResult,
   LanguageModel,
-  ModelCapabilities,
+  StreamPart,
   Usage,
 } from '../spec.js';
 import { buildGenerateParams, buildStreamParams, type ModelSettings } from './request.js';
@@ -42,27 +44,19 @@ export interface OpenAIModelOptions {
 
 export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
   const { provider, model, settings, client } = options;
-  const capabilities: ModelCapabilities = {
-    streaming: true,
-    contextWindow: model.contextWindow ?? null,
-    maxOutputTokens: model.maxOutputTokens ?? null,
-    temperature: !settings.reasoning,
-    maxTemperature: 2,
-    requiresMaxTokens: false,
-  };
-
   return {
-    id: `${provider}/${model.id}`,
-    provider,
-    model: model.id,
-    capabilities,
+    ...modelIdentity(provider, model, {
+      temperature: !settings.reasoning,
+      maxTemperature: 2,
+      requiresMaxTokens: false,
+    }),
 
-    async generate(request: GenerateRequest): Promise<GenerateResult> {
-      const context = requestContext(provider, request);
+    async generate(request: GenerateRequest, { signal }: CallOptions = {}): Promise<GenerateResult> {
+      const context = requestContext(provider, model.id, signal);
       try {
         const openai = requireClient(client, context);
         const { data, response } = await openai.chat.completions
-          .create(buildGenerateParams(request, settings), { signal: request.signal })
+          .create(buildGenerateParams(request, settings), { signal })
           .withResponse();
         const parsed = chatCompletionSchema.safeParse(data);
         if (!parsed.success) throw malformedResponseError(context, parsed.error);
@@ -79,41 +73,45 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
       }
     },
 
-    async stream(request: GenerateRequest, onDelta: DeltaListener): Promise<GenerateResult> {
-      const context = requestContext(provider, request);
-      try {
-        const openai = requireClient(client, context);
-        const { data: chunks, response } = await openai.chat.completions
-          .create(buildStreamParams(request, settings), { signal: request.signal })
-          .withResponse();
-        let text = '';
-        let finishReason: string | undefined;
-        let usage: WireUsage | null | undefined;
-        for await (const chunk of chunks) {
-          const parsed = readChunk(chunk) ?? malformedChunk(chunk, context);
-          if (parsed.usage) usage = parsed.usage;
-          const choice = parsed.choices?.[0];
-          const delta = choice?.delta?.content;
-          if (delta) {
-            text += delta;
-            onDelta(delta);
-          }
-          if (choice?.finish_reason) finishReason = choice.finish_reason;
-        }
-        // The SDK ends the iteration quietly when the signal aborts mid-stream.
-        if (request.signal.aborted) throw toProviderError(request.signal.reason, context);
-        if (finishReason === undefined) throw streamEndedEarlyError(context);
-        return {
-          text,
-          usage: toUsage(usage, request, text),
-          finishReason: mapOpenAIFinishReason(finishReason),
-          upstreamRequestId: response.headers.get('x-request-id') ?? undefined,
-        };
-      } catch (error) {
-        throw toProviderError(error, context);
-      }
+    stream(request: GenerateRequest, { signal }: CallOptions = {}): AsyncIterable<StreamPart> {
+      const context = requestContext(provider, model.id, signal);
+      return toParts(streamChunks(request, signal, context), (error) => toProviderError(error, context));
     },
   };
+
+  async function* streamChunks(
+    request: GenerateRequest,
+    signal: AbortSignal | undefined,
+    context: ErrorContext,
+  ): AsyncGenerator<StreamPart> {
+    const openai = requireClient(client, context);
+    const { data: chunks, response } = await openai.chat.completions
+      .create(buildStreamParams(request, settings), { signal })
+      .withResponse();
+    let text = '';
+    let finishReason: string | undefined;
+    let usage: WireUsage | null | undefined;
+    for await (const chunk of chunks) {
+      const parsed = readChunk(chunk) ?? malformedChunk(chunk, context);
+      if (parsed.usage) usage = parsed.usage;
+      const choice = parsed.choices?.[0];
+      const delta = choice?.delta?.content;
+      if (delta) {
+        text += delta;
+        yield { type: 'text-delta', text: delta };
+      }
+      if (choice?.finish_reason) finishReason = choice.finish_reason;
+    }
+    // The SDK ends the iteration quietly when the signal aborts mid-stream.
+    if (signal?.aborted) throw toProviderError(signal.reason, context);
+    if (finishReason === undefined) throw streamEndedEarlyError(context);
+    yield {
+      type: 'finish',
+      usage: toUsage(usage, request, text),
+      finishReason: mapOpenAIFinishReason(finishReason),
+      upstreamRequestId: response.headers.get('x-request-id') ?? undefined,
+    };
+  }
 }
 
 /** A chunk that failed the quick check: the schema says what is wrong with it. */

@@ -121,12 +121,13 @@ export function missingKeyError(context: ErrorContext): ProviderError {
   return build({ code: 'auth_failed', context, detail: 'no API key is configured' });
 }
 
-/** The error context of one request to one of a provider's models. */
+/** The error context of one call to one of a provider's models. */
 export function requestContext(
   provider: string,
-  request: { model: string; signal: AbortSignal },
+  model: string,
+  signal: AbortSignal | undefined,
 ): ErrorContext {
-  return { provider, model: request.model, signal: request.signal };
+  return { provider, model, signal };
 }
 
 /** The provider's SDK client, or `auth_failed` when the provider has no key (no call is made). */
