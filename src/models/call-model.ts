@@ -1,8 +1,6 @@
-import { abortedError } from '../providers/errors.js';
-import { collectStream } from '../providers/shared/stream-parts.js';
-import type { DeltaListener, GenerateRequest, GenerateResult, Usage } from '../providers/spec.js';
-import { type CallError, toCallError } from './errors.js';
-import type { RegisteredModel } from './registry.js';
+/** A model call as the pattern engine asks for it, and what it gets back. */
+import type { Usage } from '../providers/spec.js';
+import type { CallError } from './errors.js';
 import type { CallSettings } from './settings.js';
 
 export interface ModelCallHooks {
@@ -23,7 +21,7 @@ export interface ModelCall {
   /** The rendered user message. */
   prompt: string;
   settings: CallSettings;
-  /** Per-attempt timeout; the provider's `timeoutMs` when unset. */
+  /** Per-attempt timeout; the model's own (its provider's) when unset. */
   timeoutMs: number | undefined;
   cache: boolean;
   signal: AbortSignal;
@@ -44,53 +42,4 @@ export type ModelCallOutcome =
 
 export interface ModelCaller {
   call(call: ModelCall): Promise<ModelCallOutcome>;
-}
-
-export interface AttemptInput {
-  system: string | undefined;
-  prompt: string;
-  settings: CallSettings;
-  timeoutMs: number | undefined;
-}
-
-/**
- * Runs one attempt of a model call with its own timeout, linked to the given
- * signal. The timeout aborts with a TimeoutError reason so adapters report
- * `timeout`, while the job's cancellation reports `cancelled`.
- */
-export async function runAttempt(
-  model: RegisteredModel,
-  input: AttemptInput,
-  signal: AbortSignal | undefined,
-  onDelta: DeltaListener,
-): Promise<GenerateResult> {
-  if (signal?.aborted) throw abortedError(signal);
-  const controller = new AbortController();
-  const timeoutMs = input.timeoutMs ?? model.timeoutMs;
-  const timer = setTimeout(
-    () =>
-      controller.abort(new DOMException(`The model call took longer than ${timeoutMs} ms.`, 'TimeoutError')),
-    timeoutMs,
-  );
-  const forward = () => controller.abort(signal?.reason);
-  signal?.addEventListener('abort', forward, { once: true });
-  const request: GenerateRequest = {
-    model: model.model,
-    system: input.system,
-    messages: [{ role: 'user', content: input.prompt }],
-    temperature: input.settings.temperature,
-    maxTokens: input.settings.maxTokens,
-  };
-  const options = { signal: controller.signal };
-  try {
-    if (model.languageModel.capabilities.streaming) {
-      return await collectStream(model.languageModel.stream(request, options), onDelta);
-    }
-    return await model.languageModel.generate(request, options);
-  } catch (error) {
-    throw toCallError(error, controller.signal);
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', forward);
-  }
 }
