@@ -57,7 +57,7 @@ export function executeCall(
   const { model, breaker, limiter, policy } = route;
   const timeoutMs = input.timeoutMs ?? policy.timeoutMs;
   const onDelta = (text: string) => shared.delta(text);
-  const attempt = async (number: number, signal: AbortSignal | undefined): Promise<GenerateResult> => {
+  const attemptNumbered = (number: number) => async (signal: AbortSignal | undefined) => {
     shared.attemptStarted(number);
     const began = context.now();
     try {
@@ -80,10 +80,7 @@ export function executeCall(
   return retryWithBackoff(
     (number, signal) => {
       if (breaker.isOpen()) throw breaker.openError();
-      return limiter.schedule(
-        () => breaker.execute((breakerSignal) => attempt(number, breakerSignal), signal),
-        signal,
-      );
+      return limiter.schedule(() => breaker.execute(attemptNumbered(number), signal), signal);
     },
     {
       ...policy.retry,
