@@ -36,25 +36,14 @@ function adapterSettings(config: ProviderConfig): ProviderSettings {
   return { kind: config.kind, ...upstream };
 }
 
-function adapterModel(model: ModelConfig): AdapterModel {
-  return {
-    id: model.id,
-    contextWindow: model.contextWindow,
-    maxOutputTokens: model.maxOutputTokens,
-    reasoning: model.reasoning,
-  };
+function adapterModel({ id, contextWindow, maxOutputTokens, reasoning }: ModelConfig): AdapterModel {
+  return { id, contextWindow, maxOutputTokens, reasoning };
 }
 
 function simModel(model: ModelConfig): SimModel {
   return { ...adapterModel(model), latencyMs: model.latencyMs, failureRate: model.failureRate };
 }
 
-function modelEntry(model: ModelConfig): ModelEntry {
-  return {
-    id: model.id,
-    weight: model.weight,
-    tags: model.tags,
-    inputCostPerMTok: model.inputCostPerMTok,
-    outputCostPerMTok: model.outputCostPerMTok,
-  };
+function modelEntry({ id, weight, tags, inputCostPerMTok, outputCostPerMTok }: ModelConfig): ModelEntry {
+  return { id, weight, tags, inputCostPerMTok, outputCostPerMTok };
 }

@@ -203,4 +203,29 @@ describe('SharedCalls: one execution for identical calls in flight', () => {
     ).rejects.toBe(error);
     expect(calls.has('k')).toBe(false);
   });
+
+  it('tells every caller which attempt is under way; a late joiner hears the current one first', async () => {
+    const calls = new SharedCalls<string>();
+    const shared = controllable();
+    const early: string[] = [];
+    const late: string[] = [];
+    const listener = (heard: string[]) => ({
+      onAttempt: (attempt: number) => heard.push(`attempt ${attempt}`),
+      onDelta: (text: string, attempt: number) => heard.push(`${attempt}:${text}`),
+      onRetry: (error: { code: string }, attempt: number, delayMs: number) =>
+        heard.push(`retry ${attempt} ${error.code} ${delayMs}`),
+    });
+    const first = calls.run('k', shared.execute, listener(early));
+    shared.context().attemptStarted(1);
+    shared.context().delta('par');
+    shared.context().retrying(new ProviderError({ code: 'timeout', message: 'slow' }), 1, 250);
+    shared.context().attemptStarted(2);
+    shared.context().delta('Who');
+    const second = calls.run('k', shared.execute, listener(late));
+    shared.context().delta('le');
+    shared.result.resolve('Whole');
+    await Promise.all([first, second]);
+    expect(early).toEqual(['attempt 1', '1:par', 'retry 1 timeout 250', 'attempt 2', '2:Who', '2:le']);
+    expect(late).toEqual(['attempt 2', '2:Who', '2:le']);
+  });
 });

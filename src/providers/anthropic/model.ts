@@ -4,6 +4,7 @@
  * server-sent events).
  */
 import type Anthropic from '@anthropic-ai/sdk';
+import { generateWith, streamWith } from '../shared/adapter-calls.js';
 import {
   type ErrorContext,
   malformedResponseError,
@@ -14,7 +15,6 @@ import {
 } from '../shared/http-errors.js';
 import { modelIdentity } from '../shared/model-identity.js';
 import type { AdapterModel } from '../shared/settings.js';
-import { toParts } from '../shared/stream-parts.js';
 import type { CallOptions, GenerateRequest, GenerateResult, LanguageModel, StreamPart } from '../spec.js';
 import { ANTHROPIC_MAX_TEMPERATURE, buildGenerateParams, buildStreamParams } from './request.js';
 import {
@@ -50,9 +50,9 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
       requiresMaxTokens: true,
     }),
 
-    async generate(request: GenerateRequest, { signal }: CallOptions = {}): Promise<GenerateResult> {
+    generate(request: GenerateRequest, { signal }: CallOptions = {}): Promise<GenerateResult> {
       const context = requestContext(provider, model.id, signal);
-      try {
+      return generateWith(context, async () => {
         const anthropic = requireClient(client, context);
         const { data, response } = await anthropic.messages
           .create(buildGenerateParams(request, model), { signal })
@@ -68,14 +68,12 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
           finishReason: mapAnthropicStopReason(parsed.data.stop_reason),
           upstreamRequestId: response.headers.get('request-id') ?? undefined,
         };
-      } catch (error) {
-        throw toProviderError(error, context);
-      }
+      });
     },
 
     stream(request: GenerateRequest, { signal }: CallOptions = {}): AsyncIterable<StreamPart> {
       const context = requestContext(provider, model.id, signal);
-      return toParts(streamEvents(request, signal, context), (error) => toProviderError(error, context));
+      return streamWith(context, () => streamEvents(request, signal, context));
     },
   };
 

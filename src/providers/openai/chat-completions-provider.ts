@@ -4,10 +4,9 @@
  * the OpenAI adapter's index). What differs between them are the hooks.
  */
 import type OpenAI from 'openai';
-import type { AvailabilityCacheOptions } from '../shared/availability.js';
-import { createAvailabilityCheck, type ProbeResult } from '../shared/availability.js';
-import { toProviderError } from '../shared/http-errors.js';
+import type { AvailabilityCacheOptions, ProbeResult } from '../shared/availability.js';
 import type { AdapterModel, UpstreamSettings } from '../shared/settings.js';
+import { createUpstreamProvider } from '../shared/upstream-provider.js';
 import type { Provider, ProviderKind } from '../spec.js';
 import { createOpenAIClient } from './client.js';
 import { createOpenAIModel } from './model.js';
@@ -36,21 +35,16 @@ export function createChatCompletionsProvider(
   const client = hooks.apiKey
     ? createOpenAIClient({ apiKey: hooks.apiKey, baseURL: settings.baseURL, fetch: settings.fetch })
     : undefined;
-  const models = settings.models.map((model) =>
-    createOpenAIModel({ provider: settings.name, model, settings: hooks.settingsFor(model), client }),
-  );
-  const check = createAvailabilityCheck(
-    async (signal) => {
-      if (!client) return { available: false, reason: 'no API key is configured' };
-      return hooks.probe(client, signal);
+  return createUpstreamProvider(
+    {
+      name: settings.name,
+      kind: hooks.kind,
+      client,
+      models: settings.models.map((model) =>
+        createOpenAIModel({ provider: settings.name, model, settings: hooks.settingsFor(model), client }),
+      ),
+      probe: hooks.probe,
     },
-    (error, signal) => toProviderError(error, { provider: settings.name, signal }).message,
     options,
   );
-  return {
-    name: settings.name,
-    kind: hooks.kind,
-    models,
-    checkAvailability: (signal) => check(signal),
-  };
 }

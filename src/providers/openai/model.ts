@@ -4,6 +4,7 @@
  * one; otherwise usage is estimated).
  */
 import type OpenAI from 'openai';
+import { generateWith, streamWith } from '../shared/adapter-calls.js';
 import {
   type ErrorContext,
   malformedResponseError,
@@ -14,7 +15,6 @@ import {
 } from '../shared/http-errors.js';
 import { modelIdentity } from '../shared/model-identity.js';
 import type { AdapterModel } from '../shared/settings.js';
-import { toParts } from '../shared/stream-parts.js';
 import type {
   CallOptions,
   GenerateRequest,
@@ -51,9 +51,9 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
       requiresMaxTokens: false,
     }),
 
-    async generate(request: GenerateRequest, { signal }: CallOptions = {}): Promise<GenerateResult> {
+    generate(request: GenerateRequest, { signal }: CallOptions = {}): Promise<GenerateResult> {
       const context = requestContext(provider, model.id, signal);
-      try {
+      return generateWith(context, async () => {
         const openai = requireClient(client, context);
         const { data, response } = await openai.chat.completions
           .create(buildGenerateParams(request, settings), { signal })
@@ -68,14 +68,12 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
           finishReason: mapOpenAIFinishReason(choice.finish_reason),
           upstreamRequestId: response.headers.get('x-request-id') ?? undefined,
         };
-      } catch (error) {
-        throw toProviderError(error, context);
-      }
+      });
     },
 
     stream(request: GenerateRequest, { signal }: CallOptions = {}): AsyncIterable<StreamPart> {
       const context = requestContext(provider, model.id, signal);
-      return toParts(streamChunks(request, signal, context), (error) => toProviderError(error, context));
+      return streamWith(context, () => streamChunks(request, signal, context));
     },
   };
 

@@ -1,0 +1,27 @@
+/**
+ * The two ways an adapter calls its upstream, with the failure mapping every
+ * adapter shares: whatever a whole-answer call throws, and whatever a stream
+ * throws, becomes a ProviderError where HTTP is met — a stream's failure
+ * before its first text rejects, after it an `error` part (stream-parts.ts).
+ */
+import type { StreamPart } from '../spec.js';
+import { type ErrorContext, toProviderError } from './http-errors.js';
+import { toParts } from './stream-parts.js';
+
+export async function generateWith<Result>(
+  context: ErrorContext,
+  call: () => Promise<Result>,
+): Promise<Result> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toProviderError(error, context);
+  }
+}
+
+export function streamWith(
+  context: ErrorContext,
+  produce: () => AsyncIterable<StreamPart>,
+): AsyncIterable<StreamPart> {
+  return toParts(produce(), (error) => toProviderError(error, context));
+}
