@@ -11,19 +11,14 @@ import {
   requestContext,
   requireClient,
   streamEndedEarlyError,
-  toProviderError,
 } from '../shared/http-errors.js';
 import { modelIdentity } from '../shared/model-identity.js';
 import type { AdapterModel } from '../shared/settings.js';
 import type { CallOptions, GenerateRequest, GenerateResult, LanguageModel, StreamPart } from '../spec.js';
+import { toAnthropicError } from './errors.js';
+import { mapAnthropicStopReason } from './finish-reason.js';
 import { ANTHROPIC_MAX_TEMPERATURE, buildGenerateParams, buildStreamParams } from './request.js';
-import {
-  mapAnthropicStopReason,
-  messageSchema,
-  StreamUsage,
-  streamEventSchema,
-  usageFromMessage,
-} from './wire.js';
+import { messageSchema, StreamUsage, streamEventSchema, usageFromMessage } from './wire.js';
 
 export interface AnthropicModelOptions {
   provider: string;
@@ -52,7 +47,7 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
 
     generate(request: GenerateRequest, { signal }: CallOptions = {}): Promise<GenerateResult> {
       const context = requestContext(provider, model.id, signal);
-      return generateWith(context, async () => {
+      return generateWith(toAnthropicError, context, async () => {
         const anthropic = requireClient(client, context);
         const { data, response } = await anthropic.messages
           .create(buildGenerateParams(request, model), { signal })
@@ -73,7 +68,7 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
 
     stream(request: GenerateRequest, { signal }: CallOptions = {}): AsyncIterable<StreamPart> {
       const context = requestContext(provider, model.id, signal);
-      return streamWith(context, () => streamEvents(request, signal, context));
+      return streamWith(toAnthropicError, context, () => streamEvents(request, signal, context));
     },
   };
 
@@ -108,7 +103,7 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
       } else if (event.type === 'message_stop') stopped = true;
     }
     // The SDK ends the iteration quietly when the signal aborts mid-stream.
-    if (signal?.aborted) throw toProviderError(signal.reason, context);
+    if (signal?.aborted) throw toAnthropicError(signal.reason, context);
     if (!stopped || !usage.started) throw streamEndedEarlyError(context);
     yield {
       type: 'finish',

@@ -3,6 +3,7 @@ import type { AvailabilityCacheOptions } from '../shared/availability.js';
 import { createUpstreamProvider } from '../shared/upstream-provider.js';
 import type { Provider } from '../spec.js';
 import { createAnthropicClient } from './client.js';
+import { toAnthropicError } from './errors.js';
 import { createAnthropicModel } from './model.js';
 import type { AnthropicSettings } from './settings.js';
 
@@ -21,6 +22,7 @@ export function createAnthropicProvider(
       models: settings.models.map((model) =>
         createAnthropicModel({ provider: settings.name, model, client }),
       ),
+      mapError: toAnthropicError,
       probe: async (anthropic, signal) => {
         await anthropic.models.list({ limit: 1 }, { signal });
         return { available: true };

@@ -9,6 +9,7 @@ import type { AdapterModel, UpstreamSettings } from '../shared/settings.js';
 import { createUpstreamProvider } from '../shared/upstream-provider.js';
 import type { Provider, ProviderKind } from '../spec.js';
 import { createOpenAIClient } from './client.js';
+import { toOpenAIError } from './errors.js';
 import { createOpenAIModel } from './model.js';
 import type { ModelSettings } from './request.js';
 
@@ -44,6 +45,7 @@ export function createChatCompletionsProvider(
         createOpenAIModel({ provider: settings.name, model, settings: hooks.settingsFor(model), client }),
       ),
       probe: hooks.probe,
+      mapError: toOpenAIError,
     },
     options,
   );

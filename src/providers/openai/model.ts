@@ -11,7 +11,6 @@ import {
   requestContext,
   requireClient,
   streamEndedEarlyError,
-  toProviderError,
 } from '../shared/http-errors.js';
 import { modelIdentity } from '../shared/model-identity.js';
 import type { AdapterModel } from '../shared/settings.js';
@@ -23,13 +22,14 @@ import type {
   StreamPart,
   Usage,
 } from '../spec.js';
+import { toOpenAIError } from './errors.js';
+import { mapOpenAIFinishReason } from './finish-reason.js';
 import { buildGenerateParams, buildStreamParams, type ModelSettings } from './request.js';
 import { estimateUsage } from './usage.js';
 import {
   type ChatCompletionChunk,
   chatCompletionChunkSchema,
   chatCompletionSchema,
-  mapOpenAIFinishReason,
   readChunk,
   type WireUsage,
 } from './wire.js';
@@ -53,7 +53,7 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
 
     generate(request: GenerateRequest, { signal }: CallOptions = {}): Promise<GenerateResult> {
       const context = requestContext(provider, model.id, signal);
-      return generateWith(context, async () => {
+      return generateWith(toOpenAIError, context, async () => {
         const openai = requireClient(client, context);
         const { data, response } = await openai.chat.completions
           .create(buildGenerateParams(request, settings), { signal })
@@ -73,7 +73,7 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
 
     stream(request: GenerateRequest, { signal }: CallOptions = {}): AsyncIterable<StreamPart> {
       const context = requestContext(provider, model.id, signal);
-      return streamWith(context, () => streamChunks(request, signal, context));
+      return streamWith(toOpenAIError, context, () => streamChunks(request, signal, context));
     },
   };
 
@@ -101,7 +101,7 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
       if (choice?.finish_reason) finishReason = choice.finish_reason;
     }
     // The SDK ends the iteration quietly when the signal aborts mid-stream.
-    if (signal?.aborted) throw toProviderError(signal.reason, context);
+    if (signal?.aborted) throw toOpenAIError(signal.reason, context);
     if (finishReason === undefined) throw streamEndedEarlyError(context);
     yield {
       type: 'finish',

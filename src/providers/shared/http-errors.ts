@@ -1,7 +1,7 @@
 /**
- * One mapping for every upstream failure of every adapter: whatever the SDKs
- * (openai, @anthropic-ai/sdk), undici or our own payload checks throw becomes
- * a ProviderError with a code, a retryable flag, `retryAfterMs`, the status,
+ * The mapping every adapter's own error mapping is made of: whatever its SDK
+ * (described by its error classes, see `createErrorMapping`), undici or our
+ * own payload checks throw becomes a ProviderError with a code, a retryable flag, `retryAfterMs`, the status,
  * the upstream request id and a message that is safe to show a client (a
  * fixed sentence per code and the status; never the upstream body or a key).
  *
@@ -10,10 +10,19 @@
  * timeout (`AbortSignal.timeout()`, `new DOMException(…, 'TimeoutError')`, or
  * any reason object whose `name` is `'TimeoutError'`).
  */
-import * as AnthropicErrors from '@anthropic-ai/sdk';
-import * as OpenAIErrors from 'openai';
+
+import { isRecord } from '../../util/is-record.js';
 import { ProviderError, type ProviderErrorCode } from '../errors.js';
 import { parseRetryAfter } from './retry-after.js';
+import {
+  causeCodes,
+  isAbortLike,
+  isTerminated,
+  isTimeoutReason,
+  NETWORK_CODES,
+  TIMEOUT_CODES,
+  UNREACHABLE_CODES,
+} from './transport-errors.js';
 
 export interface ErrorContext {
   /** The provider's configured name (`openai`, `local`, …); it starts every message. */
@@ -39,51 +48,65 @@ const SENTENCES: Record<ProviderErrorCode, string> = {
 
 const CONTEXT_LENGTH =
   /context[ _-]?(length|window)|maximum context|too many (input )?tokens|prompt is too long|input is too long|reduce the length of the (messages|prompt)/i;
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-]);
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-const TIMEOUT_CODES = new Set([
-  'ETIMEDOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
+/** The error classes of one SDK (openai and @anthropic-ai/sdk have the same set). */
+export interface SdkErrorClasses {
+  /** The SDK's base class of every error it throws. */
+  base: ErrorClass;
+  api: abstract new (...args: never[]) => SdkAPIError;
+  userAbort: ErrorClass;
+  connectionTimeout: ErrorClass;
+  connection: ErrorClass;
+}
 
-/** Maps anything an upstream call threw to a ProviderError (a ProviderError passes through). */
-export function toProviderError(error: unknown, context: ErrorContext): ProviderError {
-  const signal = context.signal;
-  if (signal?.aborted) return abortError(signal.reason, context, error);
-  if (error instanceof ProviderError) return error;
-  if (isAPIError(error)) {
-    if (error.status !== undefined)
-      return fromStatus(error.status, error.headers, error.error, context, error);
-    if (isEither(error, OpenAIErrors.APIUserAbortError, AnthropicErrors.APIUserAbortError)) {
-      return abortError(undefined, context, error);
-    }
-    if (isEither(error, OpenAIErrors.APIConnectionTimeoutError, AnthropicErrors.APIConnectionTimeoutError)) {
-      return build({ code: 'timeout', context, detail: 'no answer in time', cause: error });
-    }
-    if (isEither(error, OpenAIErrors.APIConnectionError, AnthropicErrors.APIConnectionError)) {
-      const codes = causeCodes(error);
-      if (codes.some((code) => TIMEOUT_CODES.has(code))) {
+/** What the SDKs' APIError carries. */
+export interface SdkAPIError extends Error {
+  status: number | undefined;
+  headers: Headers | undefined;
+  error: unknown;
+}
+
+export type ErrorMapping = (error: unknown, context: ErrorContext) => ProviderError;
+
+/** An adapter's mapping of anything its upstream call threw (a ProviderError passes through). */
+export function createErrorMapping(sdk: SdkErrorClasses): ErrorMapping {
+  return (error, context) => {
+    const signal = context.signal;
+    if (signal?.aborted) return abortError(signal.reason, context, error);
+    if (error instanceof ProviderError) return error;
+    if (error instanceof sdk.api) {
+      if (error.status !== undefined)
+        return fromStatus(error.status, error.headers, error.error, context, error);
+      if (isInstance(error, sdk.userAbort)) return abortError(undefined, context, error);
+      if (isInstance(error, sdk.connectionTimeout)) {
         return build({ code: 'timeout', context, detail: 'no answer in time', cause: error });
       }
-      const detail = codes.some((code) => UNREACHABLE_CODES.has(code)) ? 'unreachable' : 'connection lost';
-      return build({ code: 'network_error', context, detail, cause: error });
+      if (isInstance(error, sdk.connection)) {
+        const codes = causeCodes(error);
+        if (codes.some((code) => TIMEOUT_CODES.has(code))) {
+          return build({ code: 'timeout', context, detail: 'no answer in time', cause: error });
+        }
+        const detail = codes.some((code) => UNREACHABLE_CODES.has(code)) ? 'unreachable' : 'connection lost';
+        return build({ code: 'network_error', context, detail, cause: error });
+      }
+      // An error event inside a stream: no status, the body says what happened.
+      return fromBody(error.error, error.headers, context, error);
     }
-    // An error event inside a stream: no status, the body says what happened.
-    return fromBody(error.error, error.headers, context, error);
-  }
+    if (error instanceof sdk.base) {
+      const transport = transportError(error, context);
+      return (
+        transport ??
+        build({ code: 'internal', context, detail: 'the client library refused the call', cause: error })
+      );
+    }
+    return (
+      transportError(error, context) ??
+      build({ code: 'internal', context, detail: 'unexpected failure', cause: error })
+    );
+  };
+}
+
+/** What no SDK wraps: a parse failure, an abort the caller did not ask for, a socket's own error. */
+function transportError(error: unknown, context: ErrorContext): ProviderError | undefined {
   if (error instanceof SyntaxError) return malformedResponseError(context, error);
   if (isAbortLike(error)) {
     // An abort the caller did not ask for: the SDK's own backstop timer.
@@ -96,10 +119,7 @@ export function toProviderError(error: unknown, context: ErrorContext): Provider
   if (codes.some((code) => NETWORK_CODES.has(code)) || isTerminated(error)) {
     return build({ code: 'network_error', context, detail: 'connection lost', cause: error });
   }
-  if (isEither(error, OpenAIErrors.OpenAIError, AnthropicErrors.AnthropicError)) {
-    return build({ code: 'internal', context, detail: 'the client library refused the call', cause: error });
-  }
-  return build({ code: 'internal', context, detail: 'unexpected failure', cause: error });
+  return undefined;
 }
 
 /** The answer could not be parsed or did not have the shape we depend on. */
@@ -136,11 +156,6 @@ export function requireClient<Client>(client: Client | undefined, context: Error
   return client;
 }
 
-/** True when a signal's abort reason is a timeout rather than a cancellation. */
-export function isTimeoutReason(reason: unknown): boolean {
-  return typeof reason === 'object' && reason !== null && 'name' in reason && reason.name === 'TimeoutError';
-}
-
 function abortError(reason: unknown, context: ErrorContext, cause: unknown): ProviderError {
   if (isTimeoutReason(reason)) {
     return build({ code: 'timeout', context, detail: 'the call took too long', retryable: true, cause });
@@ -148,16 +163,11 @@ function abortError(reason: unknown, context: ErrorContext, cause: unknown): Pro
   return build({ code: 'cancelled', context, retryable: false, cause });
 }
 
-type AnyAPIError = OpenAIErrors.APIError | AnthropicErrors.APIError;
-
-function isAPIError(error: unknown): error is AnyAPIError {
-  return isEither(error, OpenAIErrors.APIError, AnthropicErrors.APIError);
-}
-
 type ErrorClass = abstract new (...args: never[]) => Error;
 
-function isEither(error: unknown, first: ErrorClass, second: ErrorClass): boolean {
-  return error instanceof first || error instanceof second;
+/** `instanceof` without narrowing: an SDK's error subclasses overlap as types, not as classes. */
+function isInstance(error: unknown, errorClass: ErrorClass): boolean {
+  return error instanceof errorClass;
 }
 
 function fromStatus(
@@ -257,10 +267,6 @@ function bodyType(body: unknown): string | undefined {
   return undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
 function safeStringify(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value === 'string') return value.slice(0, 4000);
@@ -269,29 +275,4 @@ function safeStringify(value: unknown): string {
   } catch {
     return '';
   }
-}
-
-function isAbortLike(error: unknown): boolean {
-  return isRecord(error) && 'name' in error && (error.name === 'AbortError' || error.name === 'TimeoutError');
-}
-
-/** `code`s along the `cause` chain (undici puts the socket's code on the cause). */
-function causeCodes(error: unknown): string[] {
-  const codes: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && isRecord(current); depth += 1) {
-    if (typeof current.code === 'string') codes.push(current.code);
-    current = current.cause;
-  }
-  return codes;
-}
-
-/** undici's "terminated" (socket closed mid-body) and "other side closed". */
-function isTerminated(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
-    if (/^terminated$|other side closed|socket hang up/i.test(current.message)) return true;
-    current = current.cause;
-  }
-  return false;
 }

@@ -5,7 +5,7 @@
  */
 import type { LanguageModel, Provider, ProviderKind } from '../spec.js';
 import { type AvailabilityCacheOptions, createAvailabilityCheck, type ProbeResult } from './availability.js';
-import { toProviderError } from './http-errors.js';
+import type { ErrorMapping } from './http-errors.js';
 
 export interface UpstreamProviderParts<Client> {
   name: string;
@@ -14,6 +14,8 @@ export interface UpstreamProviderParts<Client> {
   client: Client | undefined;
   models: readonly LanguageModel[];
   probe(client: Client, signal: AbortSignal): Promise<ProbeResult>;
+  /** The adapter's error mapping: a failed probe is described as a failed call would be. */
+  mapError: ErrorMapping;
 }
 
 export function createUpstreamProvider<Client>(
@@ -26,7 +28,7 @@ export function createUpstreamProvider<Client>(
       if (!client) return { available: false, reason: 'no API key is configured' };
       return parts.probe(client, signal);
     },
-    (error, signal) => toProviderError(error, { provider: name, signal }).message,
+    (error, signal) => parts.mapError(error, { provider: name, signal }).message,
     options,
   );
   return { name, kind: parts.kind, models: parts.models, checkAvailability: (signal) => check(signal) };
