@@ -14,7 +14,7 @@ import type { GenerateRequest, LanguageModel, Provider, StreamPart } from '../..
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
 import { startFakeOpenAI } from '../support/fake-openai.js';
 import { FAKE_BODY_MARKER, type FakeReply, type FakeUpstream, refusedURL } from '../support/fake-server.js';
-import { API_KEY, failure, modelConfig, providerConfig, request } from './support.js';
+import { API_KEY, adapterModel, adapterSettings, failure, request } from './support.js';
 
 interface Adapter {
   label: string;
@@ -33,7 +33,7 @@ const adapters: Adapter[] = [
     providerName: 'openai',
     model: 'gpt-4.1-mini',
     start: () => startFakeOpenAI(),
-    create: (url) => createOpenAIProvider(providerConfig('openai', url, [modelConfig('gpt-4.1-mini')])),
+    create: (url) => createOpenAIProvider(adapterSettings('openai', url, [adapterModel('gpt-4.1-mini')])),
     contextLengthBody: {
       error: {
         message: `${FAKE_BODY_MARKER} This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.`,
@@ -50,7 +50,7 @@ const adapters: Adapter[] = [
     model: 'claude-haiku-4-5',
     start: () => startFakeAnthropic(),
     create: (url) =>
-      createAnthropicProvider(providerConfig('anthropic', url, [modelConfig('claude-haiku-4-5')])),
+      createAnthropicProvider(adapterSettings('anthropic', url, [adapterModel('claude-haiku-4-5')])),
     contextLengthBody: {
       type: 'error',
       error: {
@@ -66,7 +66,7 @@ const adapters: Adapter[] = [
     model: 'llama3.2',
     start: () => startFakeOpenAI(),
     create: (url) =>
-      createOpenAICompatibleProvider(providerConfig('openai-compatible', url, [modelConfig('llama3.2')])),
+      createOpenAICompatibleProvider(adapterSettings('openai-compatible', url, [adapterModel('llama3.2')])),
     contextLengthBody: { error: `${FAKE_BODY_MARKER} the input exceeds the context length of the model` },
     streamErrorCode: 'upstream_error',
   },
@@ -317,7 +317,7 @@ describe('openai specifics', () => {
       status: 429,
       body: { error: { message: FAKE_BODY_MARKER, type: 'insufficient_quota', code: 'insufficient_quota' } },
     });
-    const model = createOpenAIProvider(providerConfig('openai', fake.url, [modelConfig('gpt-4.1-mini')]))
+    const model = createOpenAIProvider(adapterSettings('openai', fake.url, [adapterModel('gpt-4.1-mini')]))
       .models[0]!;
     const error = await failure(model.generate(request('gpt-4.1-mini')));
     expect(error).toMatchObject({ code: 'rate_limited', retryable: false, status: 429 });

@@ -1,31 +1,23 @@
 /** Shared builders for the provider adapter tests. */
-import type { ModelConfig, ProviderConfig } from '../../src/config/types.js';
 import type { ProviderError } from '../../src/providers/errors.js';
+import type { AdapterModel, UpstreamSettings } from '../../src/providers/shared/settings.js';
 import { collectStream } from '../../src/providers/shared/stream-parts.js';
 import type { CallOptions, GenerateRequest, LanguageModel, ProviderKind } from '../../src/providers/spec.js';
 
 export const API_KEY = 'sk-test-SECRET-KEY-0123456789';
 
-export function modelConfig(id: string, extra: Partial<ModelConfig> = {}): ModelConfig {
-  return { id, weight: 1, inputCostPerMTok: 1, outputCostPerMTok: 2, tags: [], ...extra };
+export function adapterModel(id: string, extra: Partial<AdapterModel> = {}): AdapterModel {
+  return { id, ...extra };
 }
 
-export function providerConfig(
+/** An adapter's settings, named after its kind (`local` for openai-compatible). */
+export function adapterSettings(
   kind: ProviderKind,
   baseURL: string | undefined,
-  models: ModelConfig[],
-  extra: Partial<ProviderConfig> = {},
-): ProviderConfig {
-  return {
-    name: kind === 'openai-compatible' ? 'local' : kind,
-    kind,
-    baseURL,
-    apiKey: API_KEY,
-    timeoutMs: 30_000,
-    models,
-    source: 'test',
-    ...extra,
-  };
+  models: AdapterModel[],
+  extra: Partial<UpstreamSettings> = {},
+): UpstreamSettings {
+  return { name: kind === 'openai-compatible' ? 'local' : kind, baseURL, apiKey: API_KEY, models, ...extra };
 }
 
 export function request(model: string, extra: Partial<GenerateRequest> = {}): GenerateRequest {
