@@ -7,23 +7,18 @@
 import { pino } from 'pino';
 import { ModelRegistry } from '../src/models/registry.js';
 import { ResilientModelCaller } from '../src/models/resilient-caller.js';
+import { modelIdentity } from '../src/providers/shared/model-identity.js';
 import type { LanguageModel, StreamPart } from '../src/providers/spec.js';
 
 Error.stackTraceLimit = 200;
 let stack = '';
 
 const model: LanguageModel = {
-  id: 'fake/echo',
-  provider: 'fake',
-  model: 'echo',
-  capabilities: {
-    streaming: true,
-    contextWindow: null,
-    maxOutputTokens: null,
-    temperature: true,
-    maxTemperature: 2,
-    requiresMaxTokens: false,
-  },
+  ...modelIdentity(
+    'fake',
+    { id: 'echo' },
+    { temperature: true, maxTemperature: 2, requiresMaxTokens: false },
+  ),
   generate: () => Promise.reject(new Error('not used')),
   async *stream(): AsyncGenerator<StreamPart> {
     stack = new Error('adapter').stack ?? '';

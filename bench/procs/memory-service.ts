@@ -23,6 +23,7 @@ import type * as AppModule from '../../src/app.js';
 import type * as ConfigModule from '../../src/config/index.js';
 import type { ProviderFactory } from '../../src/models/registry.js';
 import type * as ProvidersModule from '../../src/providers/index.js';
+import type * as IdentityModule from '../../src/providers/shared/model-identity.js';
 import type { GenerateRequest, LanguageModel, Provider, StreamPart } from '../../src/providers/spec.js';
 import { answerPieces, answerText } from '../lib/answer.js';
 import { ready, serve } from '../lib/ipc.js';
@@ -32,6 +33,7 @@ const { buildApp } = (await import(dist('app.js'))) as typeof AppModule;
 const { loadConfig } = (await import(dist('config/index.js'))) as typeof ConfigModule;
 const { MemoryStore } = (await import(dist('analyses/store/memory-store.js'))) as typeof StoreModule;
 const { PROVIDER_FACTORIES } = (await import(dist('providers/index.js'))) as typeof ProvidersModule;
+const { modelIdentity } = (await import(dist('providers/shared/model-identity.js'))) as typeof IdentityModule;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('memory-service needs --expose-gc');
@@ -57,17 +59,11 @@ function inProcessModel(provider: string, model: string): LanguageModel {
     yield { type: 'finish', usage: usageOf(request, length), finishReason: 'stop' };
   }
   return {
-    id: `${provider}/${model}`,
-    provider,
-    model,
-    capabilities: {
-      streaming: true,
-      contextWindow: null,
-      maxOutputTokens: null,
-      temperature: true,
-      maxTemperature: 2,
-      requiresMaxTokens: false,
-    },
+    ...modelIdentity(
+      provider,
+      { id: model },
+      { temperature: true, maxTemperature: 2, requiresMaxTokens: false },
+    ),
     generate: async (request) => ({
       text: TEXT_OF_PIECES,
       usage: usageOf(request, TEXT_OF_PIECES.length),

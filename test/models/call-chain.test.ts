@@ -10,6 +10,7 @@ import { keyFor } from '../../src/models/resilience/response-cache.js';
 import { ResilientModelCaller } from '../../src/models/resilient-caller.js';
 import { ProviderError } from '../../src/providers/errors.js';
 import type { ProviderSettings } from '../../src/providers/index.js';
+import { modelIdentity } from '../../src/providers/shared/model-identity.js';
 import type { CallOptions, GenerateRequest, LanguageModel, StreamPart } from '../../src/providers/spec.js';
 import { deferred } from './resilience/deferred.js';
 
@@ -36,17 +37,11 @@ async function* answer(...texts: string[]): AsyncGenerator<StreamPart> {
 function scripted(scripts: Script[]): Scripted {
   const requests: GenerateRequest[] = [];
   const model: LanguageModel = {
-    id: 'fake/echo',
-    provider: 'fake',
-    model: 'echo',
-    capabilities: {
-      streaming: true,
-      contextWindow: null,
-      maxOutputTokens: null,
-      temperature: true,
-      maxTemperature: 2,
-      requiresMaxTokens: false,
-    },
+    ...modelIdentity(
+      'fake',
+      { id: 'echo' },
+      { temperature: true, maxTemperature: 2, requiresMaxTokens: false },
+    ),
     generate: () => Promise.reject(new Error('not used')),
     stream: (request: GenerateRequest, options: CallOptions = {}) => {
       requests.push(request);
