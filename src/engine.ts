@@ -19,6 +19,7 @@ import type {
 } from './models/resilient-caller.js';
 import { PatternCatalog } from './orchestration/catalog.js';
 import type { PatternDefinition } from './orchestration/patterns/types.js';
+import { toProviderEntries } from './provider-entries.js';
 import { PROVIDER_FACTORIES } from './providers/index.js';
 
 export interface EngineOptions {
@@ -60,7 +61,10 @@ export async function createEngine(
       ? new RedisConnections(config.REDIS_URL, logger, config.REDIS_PREFIX, config.REDIS_COMMAND_TIMEOUT_MS)
       : undefined;
   await redis?.ready();
-  const registry = new ModelRegistry(config.providers, options.providerFactories ?? PROVIDER_FACTORIES);
+  const registry = new ModelRegistry(
+    toProviderEntries(config.providers),
+    options.providerFactories ?? PROVIDER_FACTORIES,
+  );
   const observer = options.observer;
   const caller = createModelCaller(registry, logger, observer, {
     // With Redis, every worker shares one requests-per-minute budget per provider.

@@ -22,10 +22,10 @@ import { pathToFileURL } from 'node:url';
 import { writeHeapSnapshot } from 'node:v8';
 import type * as StoreModule from '../../src/analyses/store/memory-store.js';
 import type * as ConfigModule from '../../src/config/index.js';
-import type { ProviderConfig } from '../../src/config/types.js';
 import type { ProviderFactory } from '../../src/models/registry.js';
 import type * as ProvidersModule from '../../src/providers/index.js';
-import type { GenerateRequest, GenerateResult, LanguageModel, Provider } from '../../src/providers/spec.js';
+import type * as IdentityModule from '../../src/providers/shared/model-identity.js';
+import type { GenerateRequest, LanguageModel, Provider, StreamPart } from '../../src/providers/spec.js';
 import type * as ServerModule from '../../src/server.js';
 import { answerPieces, answerText } from '../lib/answer.js';
 import { ready, serve } from '../lib/ipc.js';
@@ -35,51 +35,47 @@ const { buildServer } = (await import(dist('server.js'))) as typeof ServerModule
 const { loadConfig } = (await import(dist('config/index.js'))) as typeof ConfigModule;
 const { MemoryStore } = (await import(dist('analyses/store/memory-store.js'))) as typeof StoreModule;
 const { PROVIDER_FACTORIES } = (await import(dist('providers/index.js'))) as typeof ProvidersModule;
+const { modelIdentity } = (await import(dist('providers/shared/model-identity.js'))) as typeof IdentityModule;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('memory-service needs --expose-gc');
 
 const TEXT = answerText(Number(process.env.ANSWER_CHARS ?? 400));
 const PIECES = answerPieces(TEXT, Number(process.env.ANSWER_CHUNKS ?? 8));
+const TEXT_OF_PIECES = PIECES.join('');
+
+function usageOf(request: GenerateRequest, outputLength: number) {
+  const input = (request.system ?? '') + request.messages.map((message) => message.content).join('');
+  return { inputTokens: Math.ceil(input.length / 4), outputTokens: Math.ceil(outputLength / 4) };
+}
 
 /** A model that streams what the fake upstream would, without a socket. */
 function inProcessModel(provider: string, model: string): LanguageModel {
-  const stream = async (
-    request: GenerateRequest,
-    onDelta: (text: string) => void,
-  ): Promise<GenerateResult> => {
-    let text = '';
+  async function* stream(request: GenerateRequest): AsyncGenerator<StreamPart> {
+    let length = 0;
     for (const piece of PIECES) {
       await Promise.resolve();
-      text += piece;
-      onDelta(piece);
+      length += piece.length;
+      yield { type: 'text-delta', text: piece };
     }
-    const input = (request.system ?? '') + request.messages.map((message) => message.content).join('');
-    return {
-      text,
-      usage: { inputTokens: Math.ceil(input.length / 4), outputTokens: Math.ceil(text.length / 4) },
-      finishReason: 'stop',
-      upstreamRequestId: undefined,
-    };
-  };
+    yield { type: 'finish', usage: usageOf(request, length), finishReason: 'stop' };
+  }
   return {
-    id: `${provider}/${model}`,
-    provider,
-    model,
-    capabilities: {
-      streaming: true,
-      contextWindow: null,
-      maxOutputTokens: null,
-      temperature: true,
-      maxTemperature: 2,
-      requiresMaxTokens: false,
-    },
-    generate: (request) => stream(request, () => {}),
+    ...modelIdentity(
+      provider,
+      { id: model },
+      { temperature: true, maxTemperature: 2, requiresMaxTokens: false },
+    ),
+    generate: async (request) => ({
+      text: TEXT_OF_PIECES,
+      usage: usageOf(request, TEXT_OF_PIECES.length),
+      finishReason: 'stop',
+    }),
     stream,
   };
 }
 
-const inProcessFactory: ProviderFactory = (config: ProviderConfig): Provider => ({
+const inProcessFactory: ProviderFactory = (config: ProvidersModule.ProviderSettings): Provider => ({
   name: config.name,
   kind: config.kind,
   models: config.models.map((entry) => inProcessModel(config.name, entry.id)),

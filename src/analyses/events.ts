@@ -1,5 +1,5 @@
-import type { EngineEvent, ErrorInfo } from '../orchestration/events.js';
-import type { AnalysisRecord } from './record.js';
+import type { EngineEvent } from '../orchestration/events.js';
+import type { AnalysisRecord, JobErrorInfo } from './record.js';
 
 /** The events of the job around the engine's: its start, a takeover, its end. */
 export type JobEvent =
@@ -7,7 +7,7 @@ export type JobEvent =
   | { type: 'analysis.started'; data: { pattern: string; models: string[]; synthesisModel: string } }
   | { type: 'analysis.resumed'; data: { fromStage: string; reason: string } }
   | { type: 'analysis.completed'; data: AnalysisRecord }
-  | { type: 'analysis.failed'; data: { error: ErrorInfo } }
+  | { type: 'analysis.failed'; data: { error: JobErrorInfo } }
   | { type: 'analysis.cancelled'; data: Record<string, never> };
 
 /** The contract's events; `analysisId` and `timestamp` are added when the event is stored. */

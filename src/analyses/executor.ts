@@ -9,7 +9,7 @@ import { type CompletedStage, type PatternRunEnd, runPattern } from '../orchestr
 import type { StageOutput } from '../orchestration/stage-inputs.js';
 import type { AnalysisEventPayload } from './events.js';
 import { JobLog, LostOwnership } from './job-log.js';
-import { type AnalysisRecord, TERMINAL_STATUSES } from './record.js';
+import { type AnalysisRecord, type JobErrorInfo, TERMINAL_STATUSES } from './record.js';
 import { reduce } from './reduce.js';
 import type { AnalysisStore, WriteOptions } from './store/store.js';
 import { isStoreUnavailable, toStoreError } from './store/store-errors.js';
@@ -133,7 +133,7 @@ export class AnalysisExecutor {
    */
   async finish(
     record: AnalysisRecord,
-    end: PatternRunEnd,
+    end: PatternRunEnd | { status: 'failed'; error: JobErrorInfo },
     write: WriteOptions = {},
   ): Promise<AnalysisRecord | undefined> {
     if (TERMINAL_STATUSES.has(record.status)) return undefined;

@@ -1,5 +1,17 @@
-import type { AnalysisResult, ErrorInfo, StageStatus } from '../orchestration/events.js';
+import {
+  type AnalysisResult,
+  ENGINE_ERROR_CODES,
+  type ErrorInfo,
+  type StageStatus,
+} from '../orchestration/events.js';
 import type { Usage } from '../providers/spec.js';
+
+/** Every code the contract names: the engine's, and a job's own (its workers kept dying). */
+export const ERROR_CODES = [...ENGINE_ERROR_CODES, 'worker_lost'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** How an analysis failed. */
+export type JobErrorInfo = ErrorInfo<ErrorCode>;
 
 export type AnalysisStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -46,7 +58,7 @@ export interface AnalysisRecord {
   stages: StageRecord[];
   result: AnalysisResult | null;
   usage: Usage & { costUsd: number };
-  error: ErrorInfo | null;
+  error: JobErrorInfo | null;
   warnings: string[];
   metadata: Record<string, unknown>;
   createdAt: string;

@@ -1,6 +1,6 @@
 import type { ErrorInfo } from '../orchestration/events.js';
 import type { AnalysisEventPayload } from './events.js';
-import type { AnalysisRecord, ModelResponse, StageRecord } from './record.js';
+import type { AnalysisRecord, JobErrorInfo, ModelResponse, StageRecord } from './record.js';
 
 /** What the reducer needs besides the events: how long an ended analysis is kept. */
 export interface ReduceContext {
@@ -130,7 +130,7 @@ export function usageOf(stages: readonly StageRecord[]): AnalysisRecord['usage']
 function ended(
   record: AnalysisRecord,
   status: 'succeeded' | 'failed' | 'cancelled',
-  error: ErrorInfo | null,
+  error: JobErrorInfo | null,
   at: number,
   context: ReduceContext,
   result: AnalysisRecord['result'],

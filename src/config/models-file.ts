@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './env.js';
+import { PROVIDER_KINDS } from './types.js';
 
 const modelSchema = z
   .object({
@@ -26,7 +27,7 @@ const providerSchema = z
         /^[a-z0-9][a-z0-9_-]{0,63}$/,
         'use lowercase letters, digits, "-" and "_" (it prefixes model ids)',
       ),
-    kind: z.enum(['openai', 'anthropic', 'openai-compatible', 'sim'], {
+    kind: z.enum(PROVIDER_KINDS, {
       error: 'unknown provider kind: use openai, anthropic, openai-compatible or sim',
     }),
     baseURL: z.url().optional(),

@@ -1,4 +1,6 @@
-import type { ProviderKind } from '../providers/spec.js';
+/** The kinds of provider a configuration may name (each has an adapter). */
+export const PROVIDER_KINDS = ['openai', 'anthropic', 'openai-compatible', 'sim'] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 export interface ModelConfig {
   /** The provider's own model name; the public id is `<provider>/<id>`. */

@@ -1,6 +1,6 @@
-import { abortedError, isProviderError, ProviderError } from '../providers/errors.js';
-import type { DeltaListener, GenerateRequest, GenerateResult, Usage } from '../providers/spec.js';
-import type { RegisteredModel } from './registry.js';
+/** A model call as the pattern engine asks for it, and what it gets back. */
+import type { Usage } from '../providers/spec.js';
+import type { CallError } from './errors.js';
 import type { CallSettings } from './settings.js';
 
 export interface ModelCallHooks {
@@ -8,7 +8,7 @@ export interface ModelCallHooks {
   onAttempt(attempt: number): void;
   onDelta(text: string, attempt: number): void;
   /** An attempt failed and another will follow after `delayMs`. */
-  onRetry(error: ProviderError, attempt: number, delayMs: number): void;
+  onRetry(error: CallError, attempt: number, delayMs: number): void;
 }
 
 export interface ModelCall {
@@ -21,7 +21,7 @@ export interface ModelCall {
   /** The rendered user message. */
   prompt: string;
   settings: CallSettings;
-  /** Per-attempt timeout; the provider's `timeoutMs` when unset. */
+  /** Per-attempt timeout; the model's own (its provider's) when unset. */
   timeoutMs: number | undefined;
   cache: boolean;
   signal: AbortSignal;
@@ -38,65 +38,8 @@ export type ModelCallOutcome =
       attempts: number;
       cached: boolean;
     }
-  | { ok: false; error: ProviderError; latencyMs: number; attempts: number };
+  | { ok: false; error: CallError; latencyMs: number; attempts: number };
 
 export interface ModelCaller {
   call(call: ModelCall): Promise<ModelCallOutcome>;
-}
-
-export function toProviderError(error: unknown, signal?: AbortSignal): ProviderError {
-  if (signal?.aborted) return abortedError(signal);
-  if (isProviderError(error)) return error;
-  return new ProviderError({
-    code: 'internal',
-    message: 'The model call failed unexpectedly.',
-    cause: error,
-  });
-}
-
-export interface AttemptInput {
-  system: string | undefined;
-  prompt: string;
-  settings: CallSettings;
-  timeoutMs: number | undefined;
-}
-
-/**
- * Runs one attempt of a model call with its own timeout, linked to the given
- * signal. The timeout aborts with a TimeoutError reason so adapters report
- * `timeout`, while the job's cancellation reports `cancelled`.
- */
-export async function runAttempt(
-  model: RegisteredModel,
-  input: AttemptInput,
-  signal: AbortSignal | undefined,
-  onDelta: DeltaListener,
-): Promise<GenerateResult> {
-  if (signal?.aborted) throw abortedError(signal);
-  const controller = new AbortController();
-  const timeoutMs = input.timeoutMs ?? model.providerConfig.timeoutMs;
-  const timer = setTimeout(
-    () =>
-      controller.abort(new DOMException(`The model call took longer than ${timeoutMs} ms.`, 'TimeoutError')),
-    timeoutMs,
-  );
-  const forward = () => controller.abort(signal?.reason);
-  signal?.addEventListener('abort', forward, { once: true });
-  const request: GenerateRequest = {
-    model: model.model,
-    system: input.system,
-    messages: [{ role: 'user', content: input.prompt }],
-    temperature: input.settings.temperature,
-    maxTokens: input.settings.maxTokens,
-    signal: controller.signal,
-  };
-  try {
-    if (model.languageModel.capabilities.streaming) return await model.languageModel.stream(request, onDelta);
-    return await model.languageModel.generate(request);
-  } catch (error) {
-    throw toProviderError(error, controller.signal);
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', forward);
-  }
 }

@@ -1,5 +1,36 @@
-import type { ModelConfig, ProviderConfig } from '../config/types.js';
+import type { ProviderFactory, ProviderSettings } from '../providers/index.js';
 import type { Availability, LanguageModel, Provider } from '../providers/spec.js';
+
+export type { ProviderFactory } from '../providers/index.js';
+
+/** What the registry knows of a model beyond its adapter: how it is chosen and what it costs. */
+export interface ModelEntry {
+  /** The provider's own model name (the adapter's model of that id). */
+  id: string;
+  weight: number;
+  tags: string[];
+  inputCostPerMTok: number;
+  outputCostPerMTok: number;
+}
+
+/** The limits the call chain keeps for one provider. */
+export interface ProviderLimits {
+  /** Calls running at once; the caller's default when unset. */
+  concurrency?: number | undefined;
+  /** Requests per minute; no rate limit when unset. */
+  rpm?: number | undefined;
+}
+
+/** One provider as the registry is given it: the adapter's settings and what the call chain needs. */
+export interface ProviderEntry {
+  adapter: ProviderSettings;
+  limits: ProviderLimits;
+  /** Each attempt of a call to one of its models ends after this long (a call may ask for less or more). */
+  timeoutMs: number;
+  models: readonly ModelEntry[];
+  /** Where the provider was configured (`env`, `<file>:<line>`), for boot errors. */
+  source: string;
+}
 
 export interface RegisteredModel {
   id: string;
@@ -9,11 +40,9 @@ export interface RegisteredModel {
   tags: string[];
   pricing: { inputCostPerMTok: number; outputCostPerMTok: number };
   languageModel: LanguageModel;
-  providerConfig: ProviderConfig;
-  config: ModelConfig;
+  /** The per-attempt timeout of its calls, unless a call sets its own. */
+  timeoutMs: number;
 }
-
-export type ProviderFactory = (config: ProviderConfig) => Provider;
 
 /** Highest weight first; ties broken by id so the order never depends on the configuration's order. */
 export function byWeight(a: RegisteredModel, b: RegisteredModel): number {
@@ -24,37 +53,39 @@ export function byWeight(a: RegisteredModel, b: RegisteredModel): number {
 export class ModelRegistry {
   readonly models: ReadonlyMap<string, RegisteredModel>;
   readonly providers: ReadonlyMap<string, Provider>;
+  /** Each provider's limits, by provider name. */
+  readonly limits: ReadonlyMap<string, ProviderLimits>;
   private readonly availability = new Map<string, Availability>();
   private readonly ordered: RegisteredModel[];
 
-  constructor(configs: readonly ProviderConfig[], factories: Readonly<Record<string, ProviderFactory>>) {
+  constructor(entries: readonly ProviderEntry[], factories: Readonly<Record<string, ProviderFactory>>) {
     const models = new Map<string, RegisteredModel>();
     const providers = new Map<string, Provider>();
-    for (const config of configs) {
-      const factory = factories[config.kind];
-      if (!factory) throw new Error(`No adapter for provider kind "${config.kind}" (${config.source}).`);
-      const provider = factory(config);
-      providers.set(config.name, provider);
+    const limits = new Map<string, ProviderLimits>();
+    for (const entry of entries) {
+      const { adapter } = entry;
+      const factory = factories[adapter.kind];
+      if (!factory) throw new Error(`No adapter for provider kind "${adapter.kind}" (${entry.source}).`);
+      const provider = factory(adapter);
+      providers.set(adapter.name, provider);
+      limits.set(adapter.name, entry.limits);
       for (const languageModel of provider.models) {
-        const modelConfig = config.models.find((entry) => entry.id === languageModel.model)!;
+        const model = entry.models.find((candidate) => candidate.id === languageModel.model)!;
         models.set(languageModel.id, {
           id: languageModel.id,
-          provider: config.name,
+          provider: adapter.name,
           model: languageModel.model,
-          weight: modelConfig.weight,
-          tags: modelConfig.tags,
-          pricing: {
-            inputCostPerMTok: modelConfig.inputCostPerMTok,
-            outputCostPerMTok: modelConfig.outputCostPerMTok,
-          },
+          weight: model.weight,
+          tags: model.tags,
+          pricing: { inputCostPerMTok: model.inputCostPerMTok, outputCostPerMTok: model.outputCostPerMTok },
           languageModel,
-          providerConfig: config,
-          config: modelConfig,
+          timeoutMs: entry.timeoutMs,
         });
       }
     }
     this.models = models;
     this.providers = providers;
+    this.limits = limits;
     this.ordered = [...models.values()].sort(byWeight);
   }
 

@@ -1,38 +1,24 @@
-import type { FastifyBaseLogger } from 'fastify';
-import { ProviderError } from '../providers/errors.js';
 import type { GenerateResult } from '../providers/spec.js';
-import {
-  type ModelCall,
-  type ModelCaller,
-  type ModelCallHooks,
-  type ModelCallOutcome,
-  runAttempt,
-  toProviderError,
-} from './call-model.js';
+import { type ExecutionContext, executeCall, type ModelRoute } from './call-execution.js';
+import type { ModelCall, ModelCaller, ModelCallHooks, ModelCallOutcome } from './call-model.js';
+import { buildCallRequest } from './call-request.js';
+import { type CallError, ModelError, toCallError } from './errors.js';
 import type { ModelHealth } from './health.js';
+import type { Logger } from './logger.js';
+import type { CallObserver } from './observer.js';
 import type { ModelRegistry, RegisteredModel } from './registry.js';
 import { ModelBreaker, type ModelBreakerOptions } from './resilience/breaker.js';
-import { Coalescer } from './resilience/coalescer.js';
 import { ProviderLimiter, type SharedReservoirOptions } from './resilience/limiter.js';
-import { keyFor, ResponseCache } from './resilience/response-cache.js';
-import { type RetryOptions, retryWithBackoff } from './resilience/retry.js';
+import { ResponseCache } from './resilience/response-cache.js';
+import type { RetryOptions } from './resilience/retry.js';
 import { ModelStatsRegistry } from './resilience/stats.js';
+import { type SharedCallListener, SharedCalls } from './shared-calls.js';
 
-/** What the caller reports, for metrics. */
-export interface CallObserver {
-  attemptFinished(
-    modelId: string,
-    outcome: 'success' | 'failure' | 'cancelled',
-    seconds: number,
-    code?: string,
-  ): void;
-  retried(modelId: string, code: string): void;
-  cache(hit: boolean): void;
-}
+export type { CallObserver } from './observer.js';
 
 export interface ResilientCallerOptions {
   registry: ModelRegistry;
-  logger: FastifyBaseLogger;
+  logger: Logger;
   observer?: CallObserver | undefined;
   cache?: { maxEntries: number; ttlMs: number };
   retry?: Omit<RetryOptions, 'signal' | 'onRetry'>;
@@ -45,50 +31,68 @@ export interface ResilientCallerOptions {
 
 export const DEFAULT_PROVIDER_CONCURRENCY = 256;
 
-/** The callers of one shared upstream execution, and the attempt it is on. */
-interface InFlight {
-  attempt: number;
-  hooks: Set<ModelCallHooks>;
+/** One caller's view of a shared call: its hooks, and the last attempt it heard of. */
+class CallProgress implements SharedCallListener {
+  attempts = 0;
+  constructor(private readonly hooks: ModelCallHooks) {}
+  onAttempt(attempt: number): void {
+    this.attempts = attempt;
+    this.hooks.onAttempt(attempt);
+  }
+  onDelta(text: string, attempt: number): void {
+    this.hooks.onDelta(text, attempt);
+  }
+  onRetry(error: CallError, attempt: number, delayMs: number): void {
+    this.hooks.onRetry(error, attempt, delayMs);
+  }
 }
 
 /**
  * The model call as ARCHITECTURE.md orders it: cache hit? → join an identical
  * call in flight → one retry loop → breaker open? fail fast → provider limits
- * → breaker → adapter with its own per-attempt timeout and the job's signal.
- * Cache and shared calls are scoped to the API key that asked.
+ * → breaker → adapter with its own per-attempt timeout and the job's signal
+ * (call-execution.ts). The request is built once; cache and shared calls are
+ * keyed by it and scoped to the API key that asked.
  */
 export class ResilientModelCaller implements ModelCaller, ModelHealth {
   readonly cache: ResponseCache;
-  private readonly coalescer = new Coalescer<GenerateResult>();
-  private readonly inFlight = new Map<string, InFlight>();
-  private readonly limiters = new Map<string, ProviderLimiter>();
-  private readonly breakers = new Map<string, ModelBreaker>();
+  readonly shared = new SharedCalls<GenerateResult>();
   readonly modelStats = new ModelStatsRegistry();
+  private readonly limiters = new Map<string, ProviderLimiter>();
+  private readonly routes = new Map<string, ModelRoute>();
+  private readonly context: ExecutionContext;
   private readonly now = performance.now.bind(performance);
 
   constructor(private readonly options: ResilientCallerOptions) {
     this.cache = new ResponseCache(options.cache ?? { maxEntries: 1000, ttlMs: 10 * 60_000 });
-    for (const model of options.registry.list()) {
-      const config = model.providerConfig;
-      if (!this.limiters.has(config.name)) {
-        this.limiters.set(
-          config.name,
-          new ProviderLimiter({
-            concurrency: config.concurrency ?? options.defaultConcurrency ?? DEFAULT_PROVIDER_CONCURRENCY,
-            rpm: config.rpm,
-            shared: config.rpm ? options.sharedReservoir?.(config.name) : undefined,
-          }),
-        );
-      }
-      this.breakers.set(
-        model.id,
-        new ModelBreaker({ ...options.breaker, modelId: model.id, provider: config.name }),
+    this.context = {
+      stats: this.modelStats,
+      observer: options.observer,
+      logger: options.logger,
+      now: this.now,
+    };
+    for (const [provider, limits] of options.registry.limits) {
+      this.limiters.set(
+        provider,
+        new ProviderLimiter({
+          concurrency: limits.concurrency ?? options.defaultConcurrency ?? DEFAULT_PROVIDER_CONCURRENCY,
+          rpm: limits.rpm,
+          shared: limits.rpm ? options.sharedReservoir?.(provider) : undefined,
+        }),
       );
+    }
+    for (const model of options.registry.list()) {
+      this.routes.set(model.id, {
+        model,
+        policy: { timeoutMs: model.timeoutMs, retry: options.retry ?? {} },
+        breaker: new ModelBreaker({ ...options.breaker, modelId: model.id, provider: model.provider }),
+        limiter: this.limiters.get(model.provider)!,
+      });
     }
   }
 
   circuit(modelId: string) {
-    return this.breakers.get(modelId)?.state() ?? 'closed';
+    return this.routes.get(modelId)?.breaker.state() ?? 'closed';
   }
 
   stats(modelId: string) {
@@ -96,7 +100,7 @@ export class ResilientModelCaller implements ModelCaller, ModelHealth {
   }
 
   breaker(modelId: string): ModelBreaker | undefined {
-    return this.breakers.get(modelId);
+    return this.routes.get(modelId)?.breaker;
   }
 
   limiter(provider: string): ProviderLimiter | undefined {
@@ -105,20 +109,13 @@ export class ResilientModelCaller implements ModelCaller, ModelHealth {
 
   async call(call: ModelCall): Promise<ModelCallOutcome> {
     const started = this.now();
-    const model = this.options.registry.get(call.modelId);
-    if (!model) {
-      const error = new ProviderError({
-        code: 'bad_request',
-        message: `Model ${call.modelId} is not configured.`,
-      });
+    const route = this.routes.get(call.modelId);
+    if (!route) {
+      const error = new ModelError('bad_request', `Model ${call.modelId} is not configured.`);
       return { ok: false, error, latencyMs: 0, attempts: 0 };
     }
-    const key = keyFor(call.owner, model.id, {
-      system: call.system,
-      messages: [{ role: 'user', content: call.prompt }],
-      temperature: call.settings.temperature,
-      maxTokens: call.settings.maxTokens,
-    });
+    const { model } = route;
+    const { request, key } = buildCallRequest(model, call);
     if (call.cache) {
       const hit = this.cache.get(key);
       this.options.observer?.cache(hit !== undefined);
@@ -127,115 +124,26 @@ export class ResilientModelCaller implements ModelCaller, ModelHealth {
         return this.success(model, hit, started, 1, true);
       }
     }
-    // Calls that bypass the cache share only with each other, so they never receive a cached answer.
-    const sharedKey = call.cache ? key : `fresh:${key}`;
-    let joined = this.inFlight.get(sharedKey);
-    if (joined) {
-      joined.hooks.add(call.hooks);
-      // Joining a call under way: this caller sees its current attempt start (later ones as they come).
-      if (joined.attempt >= 1) call.hooks.onAttempt(joined.attempt);
-    } else {
-      joined = { attempt: 0, hooks: new Set([call.hooks]) };
-    }
-    const shared = joined;
+    const progress = new CallProgress(call.hooks);
+    const input = { route, request, timeoutMs: call.timeoutMs, analysisId: call.analysisId };
     try {
-      const result = await this.coalescer.run(
-        sharedKey,
-        (context) => {
-          this.inFlight.set(sharedKey, shared);
-          return this.execute(
-            model,
-            call,
-            shared,
-            context.signal,
-            context.onDelta,
-            context.onRestart,
-          ).finally(() => {
-            if (this.inFlight.get(sharedKey) === shared) this.inFlight.delete(sharedKey);
-          });
-        },
-        {
-          signal: call.signal,
-          onDelta: (text) => call.hooks.onDelta(text, shared.attempt),
-        },
+      // Calls that bypass the cache share only with each other, so they never receive a cached answer.
+      const result = await this.shared.run(
+        call.cache ? key : `fresh:${key}`,
+        (execution) => executeCall(this.context, input, execution),
+        progress,
+        call.signal,
       );
       if (call.cache) this.cache.set(key, result);
-      return this.success(model, result, started, shared.attempt, false);
+      return this.success(model, result, started, progress.attempts, false);
     } catch (error) {
-      const failure = toProviderError(error, call.signal);
       return {
         ok: false,
-        error: failure,
+        error: toCallError(error, call.signal),
         latencyMs: Math.round(this.now() - started),
-        attempts: shared.attempt,
+        attempts: progress.attempts,
       };
-    } finally {
-      shared.hooks.delete(call.hooks);
     }
-  }
-
-  /** The shared execution: the retry loop around limiter, breaker and adapter. */
-  private execute(
-    model: RegisteredModel,
-    call: ModelCall,
-    shared: InFlight,
-    signal: AbortSignal,
-    onDelta: (text: string) => void,
-    onRestart: () => void,
-  ): Promise<GenerateResult> {
-    const breaker = this.breakers.get(model.id)!;
-    const limiter = this.limiters.get(model.provider)!;
-    const { observer, logger } = this.options;
-    return retryWithBackoff(
-      (attempt, attemptSignal) => {
-        if (breaker.isOpen()) throw breaker.openError();
-        return limiter.schedule(
-          () =>
-            breaker.execute(async (breakerSignal) => {
-              shared.attempt = attempt;
-              for (const hooks of shared.hooks) hooks.onAttempt(attempt);
-              const began = this.now();
-              try {
-                const result = await runAttempt(model, call, breakerSignal ?? attemptSignal, onDelta);
-                this.modelStats.record(model.id, 'success', this.now() - began);
-                observer?.attemptFinished(model.id, 'success', (this.now() - began) / 1000);
-                return result;
-              } catch (error) {
-                const failure = toProviderError(error, breakerSignal ?? attemptSignal);
-                const outcome = failure.code === 'cancelled' ? 'cancelled' : 'failure';
-                this.modelStats.record(model.id, outcome, this.now() - began);
-                observer?.attemptFinished(model.id, outcome, (this.now() - began) / 1000, failure.code);
-                if (outcome === 'failure') {
-                  logger.warn(
-                    {
-                      analysisId: call.analysisId,
-                      model: model.id,
-                      attempt,
-                      code: failure.code,
-                      status: failure.status,
-                      upstreamRequestId: failure.upstreamRequestId,
-                      retryable: failure.retryable,
-                    },
-                    'model call failed',
-                  );
-                }
-                throw failure;
-              }
-            }, attemptSignal),
-          attemptSignal,
-        );
-      },
-      {
-        ...this.options.retry,
-        signal,
-        onRetry: ({ attempt, error, delayMs }) => {
-          const failure = toProviderError(error);
-          observer?.retried(model.id, failure.code);
-          for (const hooks of shared.hooks) hooks.onRetry(failure, attempt, delayMs);
-          onRestart();
-        },
-      },
-    );
   }
 
   private success(
@@ -260,7 +168,7 @@ export class ResilientModelCaller implements ModelCaller, ModelHealth {
 
   /** Limiter and breaker queues and timers: released on shutdown. */
   async close(): Promise<void> {
-    for (const breaker of this.breakers.values()) breaker.shutdown();
+    for (const route of this.routes.values()) route.breaker.shutdown();
     await Promise.all([...this.limiters.values()].map((limiter) => limiter.stop()));
   }
 }

@@ -1,9 +1,13 @@
-import type { ErrorCode } from '../providers/errors.js';
+import { CALL_ERROR_CODES } from '../models/errors.js';
 import type { Usage } from '../providers/spec.js';
 
+/** The codes a pattern run ends with: a model call's, and the run's own. */
+export const ENGINE_ERROR_CODES = [...CALL_ERROR_CODES, 'quorum_not_met', 'budget_exceeded'] as const;
+export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[number];
+
 /** What the engine says about a failure: a contract code and a sentence for the user. */
-export interface ErrorInfo {
-  code: ErrorCode;
+export interface ErrorInfo<Code extends string = EngineErrorCode> {
+  code: Code;
   message: string;
 }
 

@@ -3,29 +3,54 @@
  * show a client: it never carries a raw upstream body or a key.
  */
 
-export const ERROR_CODES = [
+/** The codes an adapter reports: what went wrong where HTTP was met. */
+export const PROVIDER_ERROR_CODES = [
   'rate_limited',
   'overloaded',
   'timeout',
-  'circuit_open',
   'auth_failed',
   'bad_request',
   'context_length_exceeded',
   'upstream_error',
   'network_error',
   'cancelled',
-  'quorum_not_met',
-  'budget_exceeded',
-  'worker_lost',
-  'shutdown',
   'internal',
 ] as const;
 
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];
+
+/** What a failure code means for the call: retry it? does it count against the upstream's health? */
+export interface ErrorPolicy {
+  /** Another attempt may succeed (an error can still say no, e.g. an exhausted quota). */
+  retryable: boolean;
+  /** The upstream is unwell or pushing back: the model's circuit breaker counts it. */
+  countsForBreaker: boolean;
+}
+
+/**
+ * The one table both the retry loop and the circuit breaker read. Not counted
+ * by the breaker: cancelled (the caller's own doing), bad_request and
+ * context_length_exceeded (the request's fault), auth_failed (a configuration
+ * fault: the key is wrong for every call alike, and `auth_failed` says more
+ * than `circuit_open` would), internal (our own bug).
+ */
+export const PROVIDER_ERROR_POLICY: Readonly<Record<ProviderErrorCode, ErrorPolicy>> = Object.freeze({
+  rate_limited: { retryable: true, countsForBreaker: true },
+  overloaded: { retryable: true, countsForBreaker: true },
+  timeout: { retryable: true, countsForBreaker: true },
+  upstream_error: { retryable: true, countsForBreaker: true },
+  network_error: { retryable: true, countsForBreaker: true },
+  auth_failed: { retryable: false, countsForBreaker: false },
+  bad_request: { retryable: false, countsForBreaker: false },
+  context_length_exceeded: { retryable: false, countsForBreaker: false },
+  cancelled: { retryable: false, countsForBreaker: false },
+  internal: { retryable: false, countsForBreaker: false },
+});
 
 export interface ProviderErrorOptions {
-  code: ErrorCode;
+  code: ProviderErrorCode;
   message: string;
+  /** Only narrows the table: `false` keeps a retryable code from being retried (an exhausted quota). */
   retryable?: boolean;
   retryAfterMs?: number | undefined;
   status?: number | undefined;
@@ -34,17 +59,9 @@ export interface ProviderErrorOptions {
   cause?: unknown;
 }
 
-const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'rate_limited',
-  'overloaded',
-  'timeout',
-  'upstream_error',
-  'network_error',
-]);
-
 export class ProviderError extends Error {
   override readonly name = 'ProviderError';
-  readonly code: ErrorCode;
+  readonly code: ProviderErrorCode;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
   readonly status: number | undefined;
@@ -56,7 +73,7 @@ export class ProviderError extends Error {
     // deliberately not attached, so no log line or answer can ever include it.
     super(options.message);
     this.code = options.code;
-    this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(options.code);
+    this.retryable = PROVIDER_ERROR_POLICY[options.code].retryable && options.retryable !== false;
     this.retryAfterMs = options.retryAfterMs;
     this.status = options.status;
     this.upstreamRequestId = options.upstreamRequestId;
@@ -64,7 +81,7 @@ export class ProviderError extends Error {
   }
 
   /** What a record or event shows: code and the safe message only. */
-  toJSON(): { code: ErrorCode; message: string } {
+  toJSON(): { code: ProviderErrorCode; message: string } {
     return { code: this.code, message: this.message };
   }
 }
@@ -76,29 +93,6 @@ export function isProviderError(error: unknown): error is ProviderError {
 /** Errors that are the caller's own cancellation, never an upstream failure. */
 export function cancelledError(message = 'The call was cancelled.'): ProviderError {
   return new ProviderError({ code: 'cancelled', message, retryable: false });
-}
-
-/**
- * Parses `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP
- * date) into milliseconds. Returns undefined when neither is usable.
- */
-export function parseRetryAfter(
-  getHeader: (name: string) => string | null | undefined,
-  now: () => number = Date.now,
-): number | undefined {
-  const milliseconds = getHeader('retry-after-ms');
-  if (milliseconds) {
-    const value = Number.parseFloat(milliseconds);
-    if (Number.isFinite(value) && value >= 0) return Math.round(value);
-  }
-  const retryAfter = getHeader('retry-after');
-  if (!retryAfter) return undefined;
-  const seconds = Number.parseFloat(retryAfter);
-  if (Number.isFinite(seconds) && /^\s*\d+(\.\d+)?\s*$/.test(retryAfter))
-    return Math.max(0, Math.round(seconds * 1000));
-  const date = Date.parse(retryAfter);
-  if (Number.isFinite(date)) return Math.max(0, date - now());
-  return undefined;
 }
 
 /** The error for an aborted signal: a timeout when the reason says so, otherwise a cancellation. */

@@ -1,8 +1,9 @@
 /**
  * The one interface every provider adapter implements. Adapters know nothing of
  * HTTP, jobs or patterns: they take a request, call their upstream and return
- * text and usage, or throw a ProviderError.
+ * text and usage (whole, or as a stream of parts), or fail with a ProviderError.
  */
+import type { ProviderError } from './errors.js';
 
 export interface Usage {
   inputTokens: number;
@@ -14,15 +15,22 @@ export interface ChatMessage {
   content: string;
 }
 
+/**
+ * What a model is asked. Built once per call and never changed: every attempt
+ * sends this same object (the signal, which differs per attempt, comes apart).
+ */
 export interface GenerateRequest {
   /** The provider's own model name (the part after `provider/`). */
-  model: string;
-  system?: string | undefined;
-  messages: ChatMessage[];
-  temperature?: number | undefined;
-  maxTokens?: number | undefined;
+  readonly model: string;
+  readonly system?: string | undefined;
+  readonly messages: readonly ChatMessage[];
+  readonly temperature?: number | undefined;
+  readonly maxTokens?: number | undefined;
+}
+
+export interface CallOptions {
   /** Aborts the call: the job's cancellation and the per-attempt timeout, combined by the caller. */
-  signal: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export interface GenerateResult {
@@ -31,6 +39,17 @@ export interface GenerateResult {
   finishReason?: string | undefined;
   upstreamRequestId?: string | undefined;
 }
+
+/** What a stream yields: text as it arrives, then one finish, or an error after the first text. */
+export type StreamPart =
+  | { type: 'text-delta'; text: string }
+  | {
+      type: 'finish';
+      usage: Usage;
+      finishReason?: string | undefined;
+      upstreamRequestId?: string | undefined;
+    }
+  | { type: 'error'; error: ProviderError };
 
 /** Receives streamed text as it arrives. */
 export type DeltaListener = (text: string) => void;
@@ -54,13 +73,14 @@ export interface LanguageModel {
   /** The provider's own model name. */
   readonly model: string;
   readonly capabilities: ModelCapabilities;
-  generate(request: GenerateRequest): Promise<GenerateResult>;
+  /** One whole answer; fails with a ProviderError. */
+  generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResult>;
   /**
-   * Streams the answer: `onDelta` receives text as it arrives and the promise
-   * resolves with the whole text and exact usage. A stream that fails rejects
-   * with a ProviderError (after any deltas it already delivered).
+   * Streams the answer as parts. A stream that fails before its first text
+   * throws a ProviderError (the iteration rejects); one that fails after it
+   * yields an `error` part and ends. A stream that succeeds ends with `finish`.
    */
-  stream(request: GenerateRequest, onDelta: DeltaListener): Promise<GenerateResult>;
+  stream(request: GenerateRequest, options?: CallOptions): AsyncIterable<StreamPart>;
 }
 
 export interface Availability {

@@ -11,6 +11,7 @@ import {
   SelectionError,
   selectModels,
 } from '../../src/models/selector.js';
+import { toProviderEntries } from '../../src/provider-entries.js';
 import type { Availability, LanguageModel, Provider } from '../../src/providers/spec.js';
 
 function model(id: string, weight: number): ModelConfig {
@@ -40,7 +41,9 @@ function registryOf(configs: ProviderConfig[], down: Set<string> = new Set()): M
           requiresMaxTokens: false,
         },
         generate: () => Promise.reject(new Error('not called')),
-        stream: () => Promise.reject(new Error('not called')),
+        stream: () => {
+          throw new Error('not called');
+        },
       }),
     ),
     checkAvailability: async (): Promise<Availability> => ({
@@ -49,7 +52,12 @@ function registryOf(configs: ProviderConfig[], down: Set<string> = new Set()): M
       ...(down.has(config.name) ? { reason: 'connection refused' } : {}),
     }),
   });
-  return new ModelRegistry(configs, { sim: stub, openai: stub, anthropic: stub, 'openai-compatible': stub });
+  return new ModelRegistry(toProviderEntries(configs), {
+    sim: stub,
+    openai: stub,
+    anthropic: stub,
+    'openai-compatible': stub,
+  });
 }
 
 async function refreshed(configs: ProviderConfig[], down: string[]): Promise<ModelRegistry> {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelConfig, ProviderConfig } from '../../src/config/types.js';
 import { ModelRegistry, type RegisteredModel } from '../../src/models/registry.js';
 import { adaptSettings } from '../../src/models/settings.js';
+import { toProviderEntries } from '../../src/provider-entries.js';
 import { PROVIDER_FACTORIES } from '../../src/providers/index.js';
 
 function model(id: string, extra: Partial<ModelConfig> = {}): ModelConfig {
@@ -60,7 +61,7 @@ const CONFIGS: ProviderConfig[] = [
   },
 ];
 
-const registry = new ModelRegistry(CONFIGS, PROVIDER_FACTORIES);
+const registry = new ModelRegistry(toProviderEntries(CONFIGS), PROVIDER_FACTORIES);
 const get = (id: string): RegisteredModel => {
   const found = registry.get(id);
   if (!found) throw new Error(`no model ${id}`);

@@ -3,7 +3,7 @@ import { createAnthropicProvider, normalizeAnthropicBaseURL } from '../../src/pr
 import type { Provider } from '../../src/providers/spec.js';
 import { type FakeAnthropicOptions, startFakeAnthropic } from '../support/fake-anthropic.js';
 import type { FakeUpstream } from '../support/fake-server.js';
-import { API_KEY, modelConfig, modelOf, providerConfig, request, streamed } from './support.js';
+import { API_KEY, adapterModel, adapterSettings, modelOf, request, streamed } from './support.js';
 
 describe('Anthropic adapter', () => {
   let fake: FakeUpstream;
@@ -12,9 +12,9 @@ describe('Anthropic adapter', () => {
   beforeAll(async () => {
     fake = await startFakeAnthropic({ text: 'Paris, because history.', chunks: 3 });
     provider = createAnthropicProvider(
-      providerConfig('anthropic', fake.url, [
-        modelConfig('claude-sonnet-4-6', { contextWindow: 200_000, maxOutputTokens: 64_000 }),
-        modelConfig('claude-haiku-4-5'),
+      adapterSettings('anthropic', fake.url, [
+        adapterModel('claude-sonnet-4-6', { contextWindow: 200_000, maxOutputTokens: 64_000 }),
+        adapterModel('claude-haiku-4-5'),
       ]),
     );
   });
@@ -155,7 +155,7 @@ describe('Anthropic adapter', () => {
     expect(normalizeAnthropicBaseURL('http://h:1/proxy')).toBe('http://h:1/proxy');
     expect(normalizeAnthropicBaseURL(undefined)).toBe('https://api.anthropic.com');
     const bare = createAnthropicProvider(
-      providerConfig('anthropic', fake.origin, [modelConfig('claude-haiku-4-5')]),
+      adapterSettings('anthropic', fake.origin, [adapterModel('claude-haiku-4-5')]),
     );
     await modelOf(bare.models, 'claude-haiku-4-5').generate(request('claude-haiku-4-5'));
     expect(fake.calls[0]?.path).toBe('/v1/messages');
@@ -164,7 +164,7 @@ describe('Anthropic adapter', () => {
   it('reports availability from GET /v1/models, cached for 30 s', async () => {
     let now = 5_000;
     const cached = createAnthropicProvider(
-      providerConfig('anthropic', fake.url, [modelConfig('claude-haiku-4-5')]),
+      adapterSettings('anthropic', fake.url, [adapterModel('claude-haiku-4-5')]),
       {
         now: () => now,
       },

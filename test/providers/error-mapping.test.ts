@@ -6,14 +6,15 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAnthropicProvider } from '../../src/providers/anthropic/index.js';
-import type { ErrorCode, ProviderError } from '../../src/providers/errors.js';
+import type { ProviderError, ProviderErrorCode } from '../../src/providers/errors.js';
 import { createOpenAIProvider } from '../../src/providers/openai/index.js';
 import { createOpenAICompatibleProvider } from '../../src/providers/openai-compatible/index.js';
-import type { GenerateRequest, LanguageModel, Provider } from '../../src/providers/spec.js';
+import { collectStream } from '../../src/providers/shared/stream-parts.js';
+import type { GenerateRequest, LanguageModel, Provider, StreamPart } from '../../src/providers/spec.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
 import { startFakeOpenAI } from '../support/fake-openai.js';
 import { FAKE_BODY_MARKER, type FakeReply, type FakeUpstream, refusedURL } from '../support/fake-server.js';
-import { API_KEY, failure, modelConfig, providerConfig, request } from './support.js';
+import { API_KEY, adapterModel, adapterSettings, failure, request } from './support.js';
 
 interface Adapter {
   label: string;
@@ -23,7 +24,7 @@ interface Adapter {
   create: (baseURL: string) => Provider;
   contextLengthBody: unknown;
   /** What an in-stream error event maps to. */
-  streamErrorCode: ErrorCode;
+  streamErrorCode: ProviderErrorCode;
 }
 
 const adapters: Adapter[] = [
@@ -32,7 +33,7 @@ const adapters: Adapter[] = [
     providerName: 'openai',
     model: 'gpt-4.1-mini',
     start: () => startFakeOpenAI(),
-    create: (url) => createOpenAIProvider(providerConfig('openai', url, [modelConfig('gpt-4.1-mini')])),
+    create: (url) => createOpenAIProvider(adapterSettings('openai', url, [adapterModel('gpt-4.1-mini')])),
     contextLengthBody: {
       error: {
         message: `${FAKE_BODY_MARKER} This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.`,
@@ -49,7 +50,7 @@ const adapters: Adapter[] = [
     model: 'claude-haiku-4-5',
     start: () => startFakeAnthropic(),
     create: (url) =>
-      createAnthropicProvider(providerConfig('anthropic', url, [modelConfig('claude-haiku-4-5')])),
+      createAnthropicProvider(adapterSettings('anthropic', url, [adapterModel('claude-haiku-4-5')])),
     contextLengthBody: {
       type: 'error',
       error: {
@@ -65,7 +66,7 @@ const adapters: Adapter[] = [
     model: 'llama3.2',
     start: () => startFakeOpenAI(),
     create: (url) =>
-      createOpenAICompatibleProvider(providerConfig('openai-compatible', url, [modelConfig('llama3.2')])),
+      createOpenAICompatibleProvider(adapterSettings('openai-compatible', url, [adapterModel('llama3.2')])),
     contextLengthBody: { error: `${FAKE_BODY_MARKER} the input exceeds the context length of the model` },
     streamErrorCode: 'upstream_error',
   },
@@ -75,7 +76,7 @@ type Mode = 'generate' | 'stream';
 
 interface StatusCase {
   status: number;
-  code: ErrorCode;
+  code: ProviderErrorCode;
   retryable: boolean;
   headers?: Record<string, string>;
   retryAfterMs?: number;
@@ -105,10 +106,16 @@ const statusCases: StatusCase[] = [
   { status: 529, code: 'overloaded', retryable: true },
 ];
 
-function call(model: LanguageModel, mode: Mode, generateRequest: GenerateRequest, deltas: string[] = []) {
+function call(
+  model: LanguageModel,
+  mode: Mode,
+  generateRequest: GenerateRequest,
+  deltas: string[] = [],
+  signal?: AbortSignal,
+) {
   return mode === 'generate'
-    ? model.generate(generateRequest)
-    : model.stream(generateRequest, (text) => deltas.push(text));
+    ? model.generate(generateRequest, { signal })
+    : collectStream(model.stream(generateRequest, { signal }), (text) => deltas.push(text));
 }
 
 function expectSafe(error: ProviderError, adapter: Adapter): void {
@@ -206,7 +213,7 @@ describe.each(adapters)('$label: upstream failures', (adapter) => {
     it('caller abort while waiting → cancelled, not retryable', async () => {
       fake.enqueue({ type: 'hang' });
       const controller = new AbortController();
-      const pending = failure(call(model, mode, request(adapter.model, { signal: controller.signal })));
+      const pending = failure(call(model, mode, request(adapter.model), [], controller.signal));
       await fake.waitForRequests(1);
       controller.abort();
       const error = await pending;
@@ -221,7 +228,7 @@ describe.each(adapters)('$label: upstream failures', (adapter) => {
         { name: 'TimeoutError' },
       ]) {
         const controller = new AbortController();
-        const pending = failure(call(model, mode, request(adapter.model, { signal: controller.signal })));
+        const pending = failure(call(model, mode, request(adapter.model), [], controller.signal));
         await fake.waitForRequests(fake.requests.length + 1);
         controller.abort(reason);
         const error = await pending;
@@ -233,7 +240,7 @@ describe.each(adapters)('$label: upstream failures', (adapter) => {
     it('a signal aborted before the call → cancelled, nothing sent', async () => {
       const controller = new AbortController();
       controller.abort();
-      const error = await failure(call(model, mode, request(adapter.model, { signal: controller.signal })));
+      const error = await failure(call(model, mode, request(adapter.model), [], controller.signal));
       expect(error).toMatchObject({ code: 'cancelled', retryable: false });
       expect(fake.calls).toHaveLength(0);
     });
@@ -245,7 +252,7 @@ describe.each(adapters)('$label: upstream failures', (adapter) => {
       const controller = new AbortController();
       const deltas: string[] = [];
       const error = await failure(
-        model.stream(request(adapter.model, { signal: controller.signal }), (text) => {
+        collectStream(model.stream(request(adapter.model), { signal: controller.signal }), (text) => {
           deltas.push(text);
           if (deltas.length === 1) controller.abort();
         }),
@@ -257,7 +264,9 @@ describe.each(adapters)('$label: upstream failures', (adapter) => {
     it('an error event inside the stream → mapped by its type', async () => {
       fake.enqueue({ type: 'streamError', afterChunks: 1 });
       const deltas: string[] = [];
-      const error = await failure(model.stream(request(adapter.model), (text) => deltas.push(text)));
+      const error = await failure(
+        collectStream(model.stream(request(adapter.model)), (text) => deltas.push(text)),
+      );
       expect(error).toMatchObject({ code: adapter.streamErrorCode, retryable: true });
       expect(deltas).toHaveLength(1);
       expectSafe(error, adapter);
@@ -265,18 +274,25 @@ describe.each(adapters)('$label: upstream failures', (adapter) => {
 
     it('a stream that ends cleanly before its terminal event → upstream_error', async () => {
       fake.enqueue({ type: 'truncate', afterChunks: 2 });
-      const error = await failure(model.stream(request(adapter.model), () => {}));
+      const error = await failure(collectStream(model.stream(request(adapter.model))));
       expect(error).toMatchObject({ code: 'upstream_error', retryable: true });
       expectSafe(error, adapter);
     });
 
-    it('a listener that throws fails the call without leaking', async () => {
-      const error = await failure(
-        model.stream(request(adapter.model), () => {
-          throw new Error('listener broke');
-        }),
-      );
-      expect(error).toMatchObject({ code: 'internal', retryable: false });
+    it('fails before its first text by rejecting, after it with an error part that ends the stream', async () => {
+      fake.enqueue({ type: 'error', status: 503 });
+      const early = model.stream(request(adapter.model))[Symbol.asyncIterator]();
+      await expect(early.next()).rejects.toMatchObject({ code: 'overloaded' });
+
+      fake.enqueue({ type: 'streamError', afterChunks: 1 });
+      const parts: StreamPart[] = [];
+      for await (const part of model.stream(request(adapter.model))) parts.push(part);
+      expect(parts.map((part) => part.type)).toEqual(['text-delta', 'error']);
+      const last = parts.at(-1)!;
+      expect(last.type === 'error' && last.error).toMatchObject({
+        code: adapter.streamErrorCode,
+        retryable: true,
+      });
     });
   });
 
@@ -301,7 +317,7 @@ describe('openai specifics', () => {
       status: 429,
       body: { error: { message: FAKE_BODY_MARKER, type: 'insufficient_quota', code: 'insufficient_quota' } },
     });
-    const model = createOpenAIProvider(providerConfig('openai', fake.url, [modelConfig('gpt-4.1-mini')]))
+    const model = createOpenAIProvider(adapterSettings('openai', fake.url, [adapterModel('gpt-4.1-mini')]))
       .models[0]!;
     const error = await failure(model.generate(request('gpt-4.1-mini')));
     expect(error).toMatchObject({ code: 'rate_limited', retryable: false, status: 429 });

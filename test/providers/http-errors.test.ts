@@ -1,13 +1,11 @@
 import * as Anthropic from '@anthropic-ai/sdk';
 import * as OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { toAnthropicError } from '../../src/providers/anthropic/errors.js';
 import { ProviderError } from '../../src/providers/errors.js';
-import {
-  isTimeoutReason,
-  malformedResponseError,
-  streamEndedEarlyError,
-  toProviderError,
-} from '../../src/providers/http-errors.js';
+import { toOpenAIError } from '../../src/providers/openai/errors.js';
+import { malformedResponseError, streamEndedEarlyError } from '../../src/providers/shared/http-errors.js';
+import { isTimeoutReason } from '../../src/providers/shared/transport-errors.js';
 
 const context = { provider: 'openai', model: 'gpt-4.1-mini' };
 const headers = (entries: Record<string, string> = {}) =>
@@ -19,7 +17,7 @@ function aborted(reason?: unknown): AbortSignal {
   return controller.signal;
 }
 
-describe('toProviderError', () => {
+describe("the adapters' error mappings (one shared core)", () => {
   it('maps OpenAI status errors with retry-after and request id', () => {
     const error = OpenAI.APIError.generate(
       429,
@@ -27,7 +25,7 @@ describe('toProviderError', () => {
       undefined,
       headers({ 'retry-after-ms': '250' }),
     );
-    const mapped = toProviderError(error, context);
+    const mapped = toOpenAIError(error, context);
     expect(mapped).toBeInstanceOf(ProviderError);
     expect(mapped).toMatchObject({
       code: 'rate_limited',
@@ -48,7 +46,7 @@ describe('toProviderError', () => {
       undefined,
       new Headers({ 'request-id': 'req_a' }),
     );
-    expect(toProviderError(error, { provider: 'anthropic' })).toMatchObject({
+    expect(toAnthropicError(error, { provider: 'anthropic' })).toMatchObject({
       code: 'overloaded',
       retryable: true,
       status: 529,
@@ -69,7 +67,7 @@ describe('toProviderError', () => {
       { error: { message: 'Too many tokens in the request' } },
     ];
     for (const body of bodies) {
-      expect(toProviderError(OpenAI.APIError.generate(400, body, undefined, headers()), context).code).toBe(
+      expect(toOpenAIError(OpenAI.APIError.generate(400, body, undefined, headers()), context).code).toBe(
         'context_length_exceeded',
       );
     }
@@ -79,7 +77,7 @@ describe('toProviderError', () => {
       undefined,
       headers(),
     );
-    expect(toProviderError(plain, context).code).toBe('bad_request');
+    expect(toOpenAIError(plain, context).code).toBe('bad_request');
   });
 
   it('maps connection errors', () => {
@@ -88,19 +86,19 @@ describe('toProviderError', () => {
         cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }),
       }),
     });
-    expect(toProviderError(refused, context)).toMatchObject({
+    expect(toOpenAIError(refused, context)).toMatchObject({
       code: 'network_error',
       retryable: true,
       message: 'openai call failed (network error: unreachable)',
     });
-    expect(toProviderError(new Anthropic.APIConnectionTimeoutError(), context)).toMatchObject({
+    expect(toAnthropicError(new Anthropic.APIConnectionTimeoutError(), context)).toMatchObject({
       code: 'timeout',
       retryable: true,
     });
     const terminated = new TypeError('terminated', {
       cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
     });
-    expect(toProviderError(terminated, context)).toMatchObject({ code: 'network_error', retryable: true });
+    expect(toOpenAIError(terminated, context)).toMatchObject({ code: 'network_error', retryable: true });
   });
 
   it('maps error events inside a stream by their type', () => {
@@ -110,14 +108,14 @@ describe('toProviderError', () => {
       undefined,
       new Headers(),
     );
-    expect(toProviderError(overloaded, context).code).toBe('overloaded');
+    expect(toAnthropicError(overloaded, context).code).toBe('overloaded');
     const server = new OpenAI.APIError(
       undefined,
       { message: 'boom', type: 'server_error' },
       undefined,
       new Headers(),
     );
-    expect(toProviderError(server, context)).toMatchObject({ code: 'upstream_error', retryable: true });
+    expect(toOpenAIError(server, context)).toMatchObject({ code: 'upstream_error', retryable: true });
   });
 
   it('maps malformed JSON to upstream_error', () => {
@@ -127,39 +125,39 @@ describe('toProviderError', () => {
     } catch (error) {
       syntax = error;
     }
-    expect(toProviderError(syntax, context)).toMatchObject({ code: 'upstream_error', retryable: true });
+    expect(toOpenAIError(syntax, context)).toMatchObject({ code: 'upstream_error', retryable: true });
     expect(malformedResponseError(context).code).toBe('upstream_error');
     expect(streamEndedEarlyError(context).retryable).toBe(true);
   });
 
   it('lets an aborted signal decide, whatever was thrown', () => {
     const thrown = OpenAI.APIError.generate(500, { error: { message: 'x' } }, undefined, headers());
-    expect(toProviderError(thrown, { ...context, signal: aborted() })).toMatchObject({
+    expect(toOpenAIError(thrown, { ...context, signal: aborted() })).toMatchObject({
       code: 'cancelled',
       retryable: false,
       message: 'openai call was cancelled',
     });
-    expect(toProviderError(new OpenAI.APIUserAbortError(), { ...context, signal: aborted() }).code).toBe(
+    expect(toOpenAIError(new OpenAI.APIUserAbortError(), { ...context, signal: aborted() }).code).toBe(
       'cancelled',
     );
     const timeoutSignal = aborted(new DOMException('attempt took too long', 'TimeoutError'));
-    expect(toProviderError(thrown, { ...context, signal: timeoutSignal })).toMatchObject({
+    expect(toOpenAIError(thrown, { ...context, signal: timeoutSignal })).toMatchObject({
       code: 'timeout',
       retryable: true,
     });
     expect(
-      toProviderError(new Error('x'), { ...context, signal: aborted({ name: 'TimeoutError' }) }).code,
+      toOpenAIError(new Error('x'), { ...context, signal: aborted({ name: 'TimeoutError' }) }).code,
     ).toBe('timeout');
   });
 
   it('passes ProviderErrors through and calls the unknown internal', () => {
-    const original = new ProviderError({ code: 'circuit_open', message: 'open' });
-    expect(toProviderError(original, context)).toBe(original);
-    expect(toProviderError(new RangeError('bug'), context)).toMatchObject({
+    const original = new ProviderError({ code: 'overloaded', message: 'busy' });
+    expect(toOpenAIError(original, context)).toBe(original);
+    expect(toOpenAIError(new RangeError('bug'), context)).toMatchObject({
       code: 'internal',
       retryable: false,
     });
-    expect(toProviderError('a string', context)).toMatchObject({ code: 'internal', retryable: false });
+    expect(toOpenAIError('a string', context)).toMatchObject({ code: 'internal', retryable: false });
   });
 
   it('knows timeout reasons', () => {

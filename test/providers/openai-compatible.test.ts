@@ -8,7 +8,7 @@ import {
 } from '../../src/providers/openai-compatible/index.js';
 import type { Provider } from '../../src/providers/spec.js';
 import { FAKE_BODY_MARKER, type FakeUpstream, refusedURL, startFakeOpenAI } from '../support/fake-openai.js';
-import { API_KEY, failure, modelConfig, modelOf, providerConfig, request, streamed } from './support.js';
+import { API_KEY, adapterModel, adapterSettings, failure, modelOf, request, streamed } from './support.js';
 
 describe('OpenAI-compatible adapter', () => {
   let fake: FakeUpstream;
@@ -17,10 +17,10 @@ describe('OpenAI-compatible adapter', () => {
   beforeAll(async () => {
     fake = await startFakeOpenAI({ text: 'Local models say hello.', chunks: 2 });
     provider = createOpenAICompatibleProvider(
-      providerConfig('openai-compatible', fake.url, [
-        modelConfig('llama3.2', { contextWindow: 128_000, maxOutputTokens: 4096 }),
-        modelConfig('deepseek-r1', { reasoning: true }),
-        modelConfig('gpt-5'),
+      adapterSettings('openai-compatible', fake.url, [
+        adapterModel('llama3.2', { contextWindow: 128_000, maxOutputTokens: 4096 }),
+        adapterModel('deepseek-r1', { reasoning: true }),
+        adapterModel('gpt-5'),
       ]),
     );
   });
@@ -46,7 +46,7 @@ describe('OpenAI-compatible adapter', () => {
 
   it('refuses a configuration without baseURL', () => {
     expect(() =>
-      createOpenAICompatibleProvider(providerConfig('openai-compatible', undefined, [modelConfig('x')])),
+      createOpenAICompatibleProvider(adapterSettings('openai-compatible', undefined, [adapterModel('x')])),
     ).toThrow(/needs a baseURL/);
   });
 
@@ -87,7 +87,7 @@ describe('OpenAI-compatible adapter', () => {
 
   it('sends a placeholder key when none is configured', async () => {
     const keyless = createOpenAICompatibleProvider(
-      providerConfig('openai-compatible', fake.url, [modelConfig('llama3.2')], { apiKey: undefined }),
+      adapterSettings('openai-compatible', fake.url, [adapterModel('llama3.2')], { apiKey: undefined }),
     );
     await modelOf(keyless.models, 'llama3.2').generate(request('llama3.2'));
     expect(fake.calls[0]?.headers.authorization).toBe(`Bearer ${PLACEHOLDER_API_KEY}`);
@@ -127,7 +127,7 @@ describe('OpenAI-compatible adapter', () => {
   it('counts a server without GET /models as available when it answers at all', async () => {
     let now = 0;
     const local = createOpenAICompatibleProvider(
-      providerConfig('openai-compatible', fake.url, [modelConfig('llama3.2')]),
+      adapterSettings('openai-compatible', fake.url, [adapterModel('llama3.2')]),
       { now: () => now },
     );
     fake.setModelsReply({ type: 'error', status: 404, body: 'Not Found' });
@@ -142,7 +142,7 @@ describe('OpenAI-compatible adapter', () => {
 
   it('is unavailable when nothing listens, and the check never throws', async () => {
     const down = createOpenAICompatibleProvider(
-      providerConfig('openai-compatible', await refusedURL(), [modelConfig('llama3.2')]),
+      adapterSettings('openai-compatible', await refusedURL(), [adapterModel('llama3.2')]),
     );
     expect(await down.checkAvailability()).toMatchObject({
       available: false,
@@ -167,7 +167,7 @@ describe('OpenAI-compatible adapter', () => {
     try {
       const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/v1`;
       const moved = createOpenAICompatibleProvider(
-        providerConfig('openai-compatible', url, [modelConfig('llama3.2')]),
+        adapterSettings('openai-compatible', url, [adapterModel('llama3.2')]),
       );
       const error = await failure(streamed(modelOf(moved.models, 'llama3.2'), request('llama3.2')));
       expect(error).toMatchObject({ code: 'network_error', provider: 'local' });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAIProvider } from '../../src/providers/openai/index.js';
 import type { Provider } from '../../src/providers/spec.js';
 import { type FakeUpstream, startFakeOpenAI } from '../support/fake-openai.js';
-import { API_KEY, modelConfig, modelOf, providerConfig, request, streamed } from './support.js';
+import { API_KEY, adapterModel, adapterSettings, modelOf, request, streamed } from './support.js';
 
 describe('OpenAI adapter', () => {
   let fake: FakeUpstream;
@@ -11,11 +11,11 @@ describe('OpenAI adapter', () => {
   beforeAll(async () => {
     fake = await startFakeOpenAI({ text: 'Paris is the capital of France.', chunks: 3 });
     provider = createOpenAIProvider(
-      providerConfig('openai', fake.url, [
-        modelConfig('gpt-4.1-mini', { contextWindow: 1_000_000, maxOutputTokens: 32_768 }),
-        modelConfig('o4-mini'),
-        modelConfig('gpt-5'),
-        modelConfig('my-thinker', { reasoning: true }),
+      adapterSettings('openai', fake.url, [
+        adapterModel('gpt-4.1-mini', { contextWindow: 1_000_000, maxOutputTokens: 32_768 }),
+        adapterModel('o4-mini'),
+        adapterModel('gpt-5'),
+        adapterModel('my-thinker', { reasoning: true }),
       ]),
     );
   });
@@ -152,7 +152,7 @@ describe('OpenAI adapter', () => {
 
   it('reports availability from GET /models, cached for 30 s', async () => {
     let now = 1_000_000;
-    const cached = createOpenAIProvider(providerConfig('openai', fake.url, [modelConfig('gpt-4.1-mini')]), {
+    const cached = createOpenAIProvider(adapterSettings('openai', fake.url, [adapterModel('gpt-4.1-mini')]), {
       now: () => now,
     });
     const first = await cached.checkAvailability();
@@ -173,7 +173,7 @@ describe('OpenAI adapter', () => {
   });
 
   it('shares one probe between concurrent availability checks', async () => {
-    const shared = createOpenAIProvider(providerConfig('openai', fake.url, [modelConfig('gpt-4.1-mini')]));
+    const shared = createOpenAIProvider(adapterSettings('openai', fake.url, [adapterModel('gpt-4.1-mini')]));
     const results = await Promise.all([shared.checkAvailability(), shared.checkAvailability()]);
     expect(results[0]).toBe(results[1]);
     expect(fake.requests).toHaveLength(1);
@@ -181,7 +181,7 @@ describe('OpenAI adapter', () => {
 
   it('gives up on a probe that hangs, and a caller can stop waiting without throwing', async () => {
     fake.setModelsReply({ type: 'hang' });
-    const slow = createOpenAIProvider(providerConfig('openai', fake.url, [modelConfig('gpt-4.1-mini')]), {
+    const slow = createOpenAIProvider(adapterSettings('openai', fake.url, [adapterModel('gpt-4.1-mini')]), {
       timeoutMs: 50,
     });
     const controller = new AbortController();
@@ -196,7 +196,7 @@ describe('OpenAI adapter', () => {
 
   it('without a key: calls fail with auth_failed and nothing is sent', async () => {
     const keyless = createOpenAIProvider(
-      providerConfig('openai', fake.url, [modelConfig('gpt-4.1-mini')], { apiKey: undefined }),
+      adapterSettings('openai', fake.url, [adapterModel('gpt-4.1-mini')], { apiKey: undefined }),
     );
     await expect(
       modelOf(keyless.models, 'gpt-4.1-mini').generate(request('gpt-4.1-mini')),

@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { APIConnectionError, APIError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOpenAIClient } from '../../src/providers/openai/client.js';
-import { createProviderFetch } from '../../src/providers/provider-fetch.js';
+import { createProviderFetch } from '../../src/providers/shared/provider-fetch.js';
 
 const IDLE_MS = 20;
 

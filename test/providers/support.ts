@@ -1,30 +1,23 @@
 /** Shared builders for the provider adapter tests. */
-import type { ModelConfig, ProviderConfig } from '../../src/config/types.js';
 import type { ProviderError } from '../../src/providers/errors.js';
-import type { GenerateRequest, LanguageModel, ProviderKind } from '../../src/providers/spec.js';
+import type { AdapterModel, UpstreamSettings } from '../../src/providers/shared/settings.js';
+import { collectStream } from '../../src/providers/shared/stream-parts.js';
+import type { CallOptions, GenerateRequest, LanguageModel, ProviderKind } from '../../src/providers/spec.js';
 
 export const API_KEY = 'sk-test-SECRET-KEY-0123456789';
 
-export function modelConfig(id: string, extra: Partial<ModelConfig> = {}): ModelConfig {
-  return { id, weight: 1, inputCostPerMTok: 1, outputCostPerMTok: 2, tags: [], ...extra };
+export function adapterModel(id: string, extra: Partial<AdapterModel> = {}): AdapterModel {
+  return { id, ...extra };
 }
 
-export function providerConfig(
+/** An adapter's settings, named after its kind (`local` for openai-compatible). */
+export function adapterSettings(
   kind: ProviderKind,
   baseURL: string | undefined,
-  models: ModelConfig[],
-  extra: Partial<ProviderConfig> = {},
-): ProviderConfig {
-  return {
-    name: kind === 'openai-compatible' ? 'local' : kind,
-    kind,
-    baseURL,
-    apiKey: API_KEY,
-    timeoutMs: 30_000,
-    models,
-    source: 'test',
-    ...extra,
-  };
+  models: AdapterModel[],
+  extra: Partial<UpstreamSettings> = {},
+): UpstreamSettings {
+  return { name: kind === 'openai-compatible' ? 'local' : kind, baseURL, apiKey: API_KEY, models, ...extra };
 }
 
 export function request(model: string, extra: Partial<GenerateRequest> = {}): GenerateRequest {
@@ -32,7 +25,6 @@ export function request(model: string, extra: Partial<GenerateRequest> = {}): Ge
     model,
     system: 'You are terse.',
     messages: [{ role: 'user', content: 'What is the capital of France and why?' }],
-    signal: new AbortController().signal,
     ...extra,
   };
 }
@@ -54,8 +46,12 @@ export async function failure(call: Promise<unknown>): Promise<ProviderError> {
 }
 
 /** Streams and collects the deltas. */
-export async function streamed(model: LanguageModel, generateRequest: GenerateRequest) {
+export async function streamed(
+  model: LanguageModel,
+  generateRequest: GenerateRequest,
+  options: CallOptions = {},
+) {
   const deltas: string[] = [];
-  const result = await model.stream(generateRequest, (text) => deltas.push(text));
+  const result = await collectStream(model.stream(generateRequest, options), (text) => deltas.push(text));
   return { result, deltas };
 }

@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { upstreamRequestId } from '../../src/providers/upstream-request-id.js';
+import { upstreamRequestId } from '../../src/providers/shared/upstream-request-id.js';
 import {
   API_KEY,
   fakeProvider,

@@ -5,14 +5,14 @@
  * response explained).
  */
 import { expect } from 'vitest';
-import type {
-  AnalysisRecord,
-  ModelResponse as ResponseRecord,
-  StageRecord,
+import {
+  type AnalysisRecord,
+  ERROR_CODES,
+  type JobErrorInfo as ErrorInfo,
+  type ModelResponse as ResponseRecord,
+  type StageRecord,
 } from '../../src/analyses/record.js';
 import type { ModelConfig, ProviderConfig } from '../../src/config/types.js';
-import type { ErrorInfo } from '../../src/orchestration/events.js';
-import { ERROR_CODES } from '../../src/providers/errors.js';
 import { json, type TestApp } from '../support/app.js';
 import type { FakeReply, FakeUpstream, RecordedRequest } from '../support/fake-openai.js';
 import { replay } from '../support/replay.js';

@@ -14,15 +14,13 @@
  * trial is kept as a spare, and the next call runs as the trial in its place
  * and settles it; the breaker stays half-open meanwhile.
  *
- * Errors excused by `countsAsBreakerFailure` (a 4xx such as bad_request) reach
+ * Errors the policy table does not count (`countsForBreaker`: a 4xx such as bad_request) reach
  * opossum as excused errors, i.e. as successes: the upstream answered.
  * Each attempt is timed by its own AbortController elsewhere (`timeout: false`).
  */
 import CircuitBreaker from 'opossum';
-import { cancelledError, isProviderError, ProviderError } from '../../providers/errors.js';
-import { countsAsBreakerFailure } from './breaker-failures.js';
-
-export { BREAKER_FAILURE_CODES, countsAsBreakerFailure } from './breaker-failures.js';
+import { cancelledError, isProviderError } from '../../providers/errors.js';
+import { type CallError, countsForBreaker, isCallError, ModelError } from '../errors.js';
 
 export type BreakerState = 'closed' | 'open' | 'halfOpen';
 
@@ -39,7 +37,7 @@ export interface ModelBreakerOptions {
   volumeThreshold?: number | undefined;
   /** How long the breaker stays open before it lets one trial call through. */
   resetTimeoutMs?: number | undefined;
-  /** Which errors count as upstream failures (defaults to `countsAsBreakerFailure`). */
+  /** Which errors count as upstream failures (defaults to the policy table's `countsForBreaker`). */
   countsAsFailure?: ((error: unknown) => boolean) | undefined;
 }
 
@@ -88,7 +86,7 @@ export class ModelBreaker {
   constructor(options: ModelBreakerOptions) {
     this.#modelId = options.modelId;
     this.#provider = options.provider;
-    const countsAsFailure = options.countsAsFailure ?? countsAsBreakerFailure;
+    const countsAsFailure = options.countsAsFailure ?? countsForBreaker;
     this.#circuit = new CircuitBreaker<[Binding], void>(
       (binding) => new Promise<void>((resolve, reject) => binding.bind(resolve, reject)),
       {
@@ -133,13 +131,12 @@ export class ModelBreaker {
   }
 
   /** The error a call gets when the breaker is open. */
-  openError(): ProviderError {
-    return new ProviderError({
-      code: 'circuit_open',
-      message: `${this.#modelId} is failing too often; calls are paused for a moment.`,
-      retryable: false,
-      provider: this.#provider,
-    });
+  openError(): ModelError {
+    return new ModelError(
+      'circuit_open',
+      `${this.#modelId} is failing too often; calls are paused for a moment.`,
+      this.#provider,
+    );
   }
 
   stats(): BreakerStats {
@@ -249,19 +246,14 @@ export class ModelBreaker {
     });
   }
 
-  #refusal(error: unknown): ProviderError {
+  #refusal(error: unknown): CallError {
     if (error instanceof Error && CircuitBreaker.isOurError(error)) {
       if ((error as { code?: unknown }).code === 'ESHUTDOWN') {
-        return new ProviderError({
-          code: 'shutdown',
-          message: 'The service is shutting down.',
-          retryable: false,
-          provider: this.#provider,
-        });
+        return new ModelError('shutdown', 'The service is shutting down.', this.#provider);
       }
       return this.openError();
     }
-    return isProviderError(error) ? error : this.openError();
+    return isCallError(error) ? error : this.openError();
   }
 
   /** A cancelled call: opossum never hears of it; a cancelled trial waits for the next call. */

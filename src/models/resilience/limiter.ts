@@ -11,7 +11,8 @@
  * with `cancelled`, and the token of a caller that left is given back.
  */
 import Bottleneck from 'bottleneck';
-import { cancelledError, ProviderError } from '../../providers/errors.js';
+import { cancelledError } from '../../providers/errors.js';
+import { ModelError } from '../errors.js';
 import { Semaphore } from './semaphore.js';
 
 export const RPM_REFRESH_INTERVAL_MS = 60_000;
@@ -159,8 +160,8 @@ export class ProviderLimiter {
           if (settled) await bottleneck.incrementReservoir(1);
           else if (settle()) resolve();
         })
-        .catch((error: unknown) => {
-          if (settle()) reject(this.#stopped ? stoppedError() : limiterError(error));
+        .catch(() => {
+          if (settle()) reject(this.#stopped ? stoppedError() : limiterError());
         });
     });
   }
@@ -173,15 +174,11 @@ function sharedOptions(shared: SharedReservoirOptions | undefined): Bottleneck.C
   return options;
 }
 
-function stoppedError(): ProviderError {
-  return new ProviderError({ code: 'shutdown', message: 'The service is shutting down.', retryable: false });
+function stoppedError(): ModelError {
+  return new ModelError('shutdown', 'The service is shutting down.');
 }
 
-function limiterError(cause: unknown): ProviderError {
-  return new ProviderError({
-    code: 'internal',
-    message: 'The rate limiter failed.',
-    retryable: false,
-    cause,
-  });
+function limiterError(): ModelError {
+  // The cause stays out, like an upstream's: a Redis error can name the datastore's address.
+  return new ModelError('internal', 'The rate limiter failed.');
 }

@@ -6,9 +6,12 @@
  * raised to the error's `retryAfterMs` when the upstream asked for longer.
  * Bounded by a number of attempts and a total-time budget; a wait that would
  * overrun the budget is not taken and the last error is thrown instead.
- * One function, `isRetryable`, decides what is retried.
+ * One function, `isRetryable` (the policy table in ../errors.ts), decides what is retried.
  */
-import { cancelledError, isProviderError } from '../../providers/errors.js';
+import { cancelledError } from '../../providers/errors.js';
+import { isCallError, isRetryable } from '../errors.js';
+
+export { isRetryable } from '../errors.js';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -53,16 +56,6 @@ export interface RetryOptions extends Partial<RetryPolicy> {
 
 export type Attempt<T> = (attemptNumber: number, signal: AbortSignal | undefined) => Promise<T>;
 
-/**
- * The retry decision: a ProviderError marked retryable, never a cancellation
- * and never an open circuit. Anything that is not a ProviderError is not retried.
- */
-export function isRetryable(error: unknown): boolean {
-  if (!isProviderError(error)) return false;
-  if (error.code === 'cancelled' || error.code === 'circuit_open') return false;
-  return error.retryable;
-}
-
 /** The full-jitter wait after the `failedAttempt`-th failure, before `retryAfterMs` is considered. */
 export function backoffDelayMs(
   failedAttempt: number,
@@ -88,7 +81,7 @@ export function retryDelayMs(
 }
 
 function retryAfterOf(error: unknown): number | undefined {
-  if (!isProviderError(error)) return undefined;
+  if (!isCallError(error)) return undefined;
   const value = error.retryAfterMs;
   return value !== undefined && Number.isFinite(value) && value > 0 ? Math.ceil(value) : undefined;
 }

@@ -5,8 +5,8 @@
  * nothing read from `process.env`, no SDK logging.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import { PROVIDER_FETCH_OPTIONS, SDK_BACKSTOP_TIMEOUT_MS } from '../openai/client.js';
-import { type FetchFunction, providerFetch } from '../provider-fetch.js';
+import { type FetchFunction, providerFetch } from '../shared/provider-fetch.js';
+import { PROVIDER_FETCH_OPTIONS, SDK_BACKSTOP_TIMEOUT_MS } from '../shared/sdk-options.js';
 
 export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 

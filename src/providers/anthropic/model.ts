@@ -4,34 +4,26 @@
  * server-sent events).
  */
 import type Anthropic from '@anthropic-ai/sdk';
-import type { ModelConfig } from '../../config/types.js';
+import { generateWith, streamWith } from '../shared/adapter-calls.js';
 import {
+  type ErrorContext,
   malformedResponseError,
   requestContext,
   requireClient,
   streamEndedEarlyError,
-  toProviderError,
-} from '../http-errors.js';
-import type {
-  DeltaListener,
-  GenerateRequest,
-  GenerateResult,
-  LanguageModel,
-  ModelCapabilities,
-} from '../spec.js';
-import { upstreamRequestId } from '../upstream-request-id.js';
+} from '../shared/http-errors.js';
+import { modelIdentity } from '../shared/model-identity.js';
+import type { AdapterModel } from '../shared/settings.js';
+import { upstreamRequestId } from '../shared/upstream-request-id.js';
+import type { CallOptions, GenerateRequest, GenerateResult, LanguageModel, StreamPart } from '../spec.js';
+import { toAnthropicError } from './errors.js';
+import { mapAnthropicStopReason } from './finish-reason.js';
 import { ANTHROPIC_MAX_TEMPERATURE, buildGenerateParams, buildStreamParams } from './request.js';
-import {
-  mapAnthropicStopReason,
-  messageSchema,
-  StreamUsage,
-  streamEventSchema,
-  usageFromMessage,
-} from './wire.js';
+import { messageSchema, StreamUsage, streamEventSchema, usageFromMessage } from './wire.js';
 
 export interface AnthropicModelOptions {
   provider: string;
-  model: ModelConfig;
+  model: AdapterModel;
   /** Undefined when the provider has no key: every call then fails with `auth_failed`. */
   client: Anthropic | undefined;
 }
@@ -47,27 +39,19 @@ const KNOWN_EVENTS = new Set([
 
 export function createAnthropicModel(options: AnthropicModelOptions): LanguageModel {
   const { provider, model, client } = options;
-  const capabilities: ModelCapabilities = {
-    streaming: true,
-    contextWindow: model.contextWindow ?? null,
-    maxOutputTokens: model.maxOutputTokens ?? null,
-    temperature: model.reasoning !== true,
-    maxTemperature: ANTHROPIC_MAX_TEMPERATURE,
-    requiresMaxTokens: true,
-  };
-
   return {
-    id: `${provider}/${model.id}`,
-    provider,
-    model: model.id,
-    capabilities,
+    ...modelIdentity(provider, model, {
+      temperature: model.reasoning !== true,
+      maxTemperature: ANTHROPIC_MAX_TEMPERATURE,
+      requiresMaxTokens: true,
+    }),
 
-    async generate(request: GenerateRequest): Promise<GenerateResult> {
-      const context = requestContext(provider, request);
-      try {
+    generate(request: GenerateRequest, { signal }: CallOptions = {}): Promise<GenerateResult> {
+      const context = requestContext(provider, model.id, signal);
+      return generateWith(toAnthropicError, context, async () => {
         const anthropic = requireClient(client, context);
         const { data, response } = await anthropic.messages
-          .create(buildGenerateParams(request, model), { signal: request.signal })
+          .create(buildGenerateParams(request, model), { signal })
           .withResponse();
         const parsed = messageSchema.safeParse(data);
         if (!parsed.success) throw malformedResponseError(context, parsed.error);
@@ -80,54 +64,53 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
           finishReason: mapAnthropicStopReason(parsed.data.stop_reason),
           upstreamRequestId: upstreamRequestId(response.headers, 'request-id'),
         };
-      } catch (error) {
-        throw toProviderError(error, context);
-      }
+      });
     },
 
-    async stream(request: GenerateRequest, onDelta: DeltaListener): Promise<GenerateResult> {
-      const context = requestContext(provider, request);
-      try {
-        const anthropic = requireClient(client, context);
-        const { data: events, response } = await anthropic.messages
-          .create(buildStreamParams(request, model), { signal: request.signal })
-          .withResponse();
-        const usage = new StreamUsage();
-        let text = '';
-        let stopReason: string | null | undefined;
-        let stopped = false;
-        const emit = (delta: string | undefined) => {
-          if (!delta) return;
-          text += delta;
-          onDelta(delta);
-        };
-        for await (const raw of events) {
-          if (!KNOWN_EVENTS.has(raw.type)) continue;
-          const parsed = streamEventSchema.safeParse(raw);
-          if (!parsed.success) throw malformedResponseError(context, parsed.error);
-          const event = parsed.data;
-          if (event.type === 'message_start') usage.start(event.message.usage);
-          else if (event.type === 'content_block_start' && event.content_block.type === 'text') {
-            emit(event.content_block.text);
-          } else if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
-            emit(event.delta.text);
-          } else if (event.type === 'message_delta') {
-            usage.delta(event.usage);
-            stopReason = event.delta.stop_reason ?? stopReason;
-          } else if (event.type === 'message_stop') stopped = true;
-        }
-        // The SDK ends the iteration quietly when the signal aborts mid-stream.
-        if (request.signal.aborted) throw toProviderError(request.signal.reason, context);
-        if (!stopped || !usage.started) throw streamEndedEarlyError(context);
-        return {
-          text,
-          usage: usage.toUsage(),
-          finishReason: mapAnthropicStopReason(stopReason),
-          upstreamRequestId: upstreamRequestId(response.headers, 'request-id'),
-        };
-      } catch (error) {
-        throw toProviderError(error, context);
-      }
+    stream(request: GenerateRequest, { signal }: CallOptions = {}): AsyncIterable<StreamPart> {
+      const context = requestContext(provider, model.id, signal);
+      return streamWith(toAnthropicError, context, () => streamEvents(request, signal, context));
     },
   };
+
+  async function* streamEvents(
+    request: GenerateRequest,
+    signal: AbortSignal | undefined,
+    context: ErrorContext,
+  ): AsyncGenerator<StreamPart> {
+    const anthropic = requireClient(client, context);
+    const { data: events, response } = await anthropic.messages
+      .create(buildStreamParams(request, model), { signal })
+      .withResponse();
+    const usage = new StreamUsage();
+    let stopReason: string | null | undefined;
+    let stopped = false;
+    for await (const raw of events) {
+      if (!KNOWN_EVENTS.has(raw.type)) continue;
+      const parsed = streamEventSchema.safeParse(raw);
+      if (!parsed.success) throw malformedResponseError(context, parsed.error);
+      const event = parsed.data;
+      const text =
+        event.type === 'content_block_start' && event.content_block.type === 'text'
+          ? event.content_block.text
+          : event.type === 'content_block_delta' && event.delta.type === 'text_delta'
+            ? event.delta.text
+            : undefined;
+      if (text) yield { type: 'text-delta', text };
+      else if (event.type === 'message_start') usage.start(event.message.usage);
+      else if (event.type === 'message_delta') {
+        usage.delta(event.usage);
+        stopReason = event.delta.stop_reason ?? stopReason;
+      } else if (event.type === 'message_stop') stopped = true;
+    }
+    // The SDK ends the iteration quietly when the signal aborts mid-stream.
+    if (signal?.aborted) throw toAnthropicError(signal.reason, context);
+    if (!stopped || !usage.started) throw streamEndedEarlyError(context);
+    yield {
+      type: 'finish',
+      usage: usage.toUsage(),
+      finishReason: mapAnthropicStopReason(stopReason),
+      upstreamRequestId: upstreamRequestId(response.headers, 'request-id'),
+    };
+  }
 }

@@ -1,38 +1,33 @@
 /** The Anthropic provider: Messages API through the official client. */
-import type { ProviderConfig } from '../../config/types.js';
-import { toProviderError } from '../http-errors.js';
-import { type AvailabilityCacheOptions, createAvailabilityCheck } from '../openai/availability.js';
-import type { FetchFunction } from '../provider-fetch.js';
+import type { AvailabilityCacheOptions } from '../shared/availability.js';
+import { createUpstreamProvider } from '../shared/upstream-provider.js';
 import type { Provider } from '../spec.js';
 import { createAnthropicClient } from './client.js';
+import { toAnthropicError } from './errors.js';
 import { createAnthropicModel } from './model.js';
-
-export interface AnthropicProviderOptions extends AvailabilityCacheOptions {
-  /** Replaces the provider fetch (tests, proxies). */
-  fetch?: FetchFunction | undefined;
-}
+import type { AnthropicSettings } from './settings.js';
 
 export function createAnthropicProvider(
-  config: ProviderConfig,
-  options: AnthropicProviderOptions = {},
+  settings: AnthropicSettings,
+  options: AvailabilityCacheOptions = {},
 ): Provider {
-  const client = config.apiKey
-    ? createAnthropicClient({ apiKey: config.apiKey, baseURL: config.baseURL, fetch: options.fetch })
+  const client = settings.apiKey
+    ? createAnthropicClient({ apiKey: settings.apiKey, baseURL: settings.baseURL, fetch: settings.fetch })
     : undefined;
-  const models = config.models.map((model) => createAnthropicModel({ provider: config.name, model, client }));
-  const check = createAvailabilityCheck(
-    async (signal) => {
-      if (!client) return { available: false, reason: 'no API key is configured' };
-      await client.models.list({ limit: 1 }, { signal });
-      return { available: true };
+  return createUpstreamProvider(
+    {
+      name: settings.name,
+      kind: 'anthropic',
+      client,
+      models: settings.models.map((model) =>
+        createAnthropicModel({ provider: settings.name, model, client }),
+      ),
+      mapError: toAnthropicError,
+      probe: async (anthropic, signal) => {
+        await anthropic.models.list({ limit: 1 }, { signal });
+        return { available: true };
+      },
     },
-    (error, signal) => toProviderError(error, { provider: config.name, signal }).message,
     options,
   );
-  return {
-    name: config.name,
-    kind: 'anthropic',
-    models,
-    checkAvailability: (signal) => check(signal),
-  };
 }

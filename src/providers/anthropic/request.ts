@@ -4,7 +4,7 @@ import type {
   MessageCreateParamsStreaming,
   MessageParam,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { ModelConfig } from '../../config/types.js';
+import type { AdapterModel } from '../shared/settings.js';
 import type { GenerateRequest } from '../spec.js';
 
 /** Used when neither the request nor the model's configuration gives an output limit. */
@@ -19,7 +19,7 @@ interface CommonParams {
   temperature?: number;
 }
 
-function buildCommon(request: GenerateRequest, model: ModelConfig): CommonParams {
+function buildCommon(request: GenerateRequest, model: AdapterModel): CommonParams {
   const params: CommonParams = {
     model: request.model,
     max_tokens: request.maxTokens ?? model.maxOutputTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS,
@@ -35,14 +35,14 @@ function buildCommon(request: GenerateRequest, model: ModelConfig): CommonParams
 
 export function buildGenerateParams(
   request: GenerateRequest,
-  model: ModelConfig,
+  model: AdapterModel,
 ): MessageCreateParamsNonStreaming {
   return { ...buildCommon(request, model), stream: false };
 }
 
 export function buildStreamParams(
   request: GenerateRequest,
-  model: ModelConfig,
+  model: AdapterModel,
 ): MessageCreateParamsStreaming {
   return { ...buildCommon(request, model), stream: true };
 }

@@ -1,6 +1,6 @@
 /**
  * The parts of the Messages API wire format we depend on (zod, lenient about
- * the rest), the usage arithmetic and the finish-reason mapping.
+ * the rest), and the usage arithmetic.
  */
 import { z } from 'zod';
 import type { Usage } from '../spec.js';
@@ -92,26 +92,5 @@ export class StreamUsage {
 
   toUsage(): Usage {
     return { inputTokens: this.input, outputTokens: this.output };
-  }
-}
-
-/** Anthropic's stop reasons in the shared vocabulary (`stop`, `length`, `content_filter`, `tool_calls`, `other`). */
-export function mapAnthropicStopReason(reason: string | null | undefined): string | undefined {
-  switch (reason) {
-    case null:
-    case undefined:
-      return undefined;
-    case 'end_turn':
-    case 'stop_sequence':
-      return 'stop';
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'length';
-    case 'refusal':
-      return 'content_filter';
-    case 'tool_use':
-      return 'tool_calls';
-    default:
-      return 'other';
   }
 }

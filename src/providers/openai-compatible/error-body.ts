@@ -9,7 +9,7 @@
  */
 
 import { isRecord } from '../../util/is-record.js';
-import { type FetchFunction, providerFetch } from '../provider-fetch.js';
+import { type FetchFunction, providerFetch } from '../shared/provider-fetch.js';
 
 const MAX_MESSAGE_LENGTH = 2000;
 

@@ -13,11 +13,11 @@
  */
 import type OpenAI from 'openai';
 import * as OpenAIErrors from 'openai';
-import type { ProviderConfig } from '../../config/types.js';
-import type { ProbeResult } from '../openai/availability.js';
-import { createOpenAIStyleProvider, type OpenAIProviderOptions } from '../openai/provider.js';
+import { createChatCompletionsProvider } from '../openai/index.js';
+import type { AvailabilityCacheOptions, ProbeResult } from '../shared/availability.js';
 import type { Provider } from '../spec.js';
 import { withNormalizedErrorBodies } from './error-body.js';
+import type { OpenAICompatibleSettings } from './settings.js';
 
 /** Sent when no key is configured: the client refuses to start without one, local servers ignore it. */
 export const PLACEHOLDER_API_KEY = 'not-needed';
@@ -25,25 +25,23 @@ export const PLACEHOLDER_API_KEY = 'not-needed';
 const NO_MODELS_ENDPOINT = new Set([404, 405, 501]);
 
 export function createOpenAICompatibleProvider(
-  config: ProviderConfig,
-  options: OpenAIProviderOptions = {},
+  settings: OpenAICompatibleSettings,
+  options: AvailabilityCacheOptions = {},
 ): Provider {
-  if (!config.baseURL) {
-    throw new Error(`Provider "${config.name}" (${config.source}) is openai-compatible and needs a baseURL.`);
+  if (!settings.baseURL) {
+    throw new Error(`Provider "${settings.name}" is openai-compatible and needs a baseURL.`);
   }
-  return createOpenAIStyleProvider(
-    config,
+  return createChatCompletionsProvider(
+    { ...settings, fetch: withNormalizedErrorBodies(settings.fetch) },
     {
       kind: 'openai-compatible',
-      apiKey: config.apiKey || PLACEHOLDER_API_KEY,
-      baseURL: config.baseURL,
+      apiKey: settings.apiKey || PLACEHOLDER_API_KEY,
       settingsFor: (model) => ({
         reasoning: model.reasoning ?? false,
         maxTokensField: 'max_tokens',
         includeUsageInStream: true,
       }),
       probe: probeCompatible,
-      fetch: withNormalizedErrorBodies(options.fetch),
     },
     options,
   );

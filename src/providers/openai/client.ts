@@ -5,26 +5,10 @@
  * `process.env`, and no SDK logging (its error logs would print raw payloads).
  */
 import OpenAI from 'openai';
-import { type FetchFunction, providerFetch } from '../provider-fetch.js';
+import { type FetchFunction, providerFetch } from '../shared/provider-fetch.js';
+import { PROVIDER_FETCH_OPTIONS, SDK_BACKSTOP_TIMEOUT_MS } from '../shared/sdk-options.js';
 
 export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
-
-/**
- * The SDK's own timeout only covers the wait for response headers; the
- * caller's `request.signal` is the timeout that matters. This is a backstop
- * for a caller that forgets one.
- */
-export const SDK_BACKSTOP_TIMEOUT_MS = 15 * 60_000;
-
-/**
- * Options for every provider request, for a fetch given in place of the
- * provider fetch (which never follows redirects). A provider API answers; it
- * does not redirect — and with redirects off and no window, the global fetch
- * skips copying the request (a tee of its body stream) before sending it, a
- * measurable share of a call's CPU. A redirect then fails the call as a
- * connection error.
- */
-export const PROVIDER_FETCH_OPTIONS = { redirect: 'error', window: null } as const satisfies RequestInit;
 
 export interface OpenAIClientOptions {
   apiKey: string;

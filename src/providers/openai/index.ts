@@ -1,8 +1,9 @@
-export { createOpenAIClient, DEFAULT_OPENAI_BASE_URL, SDK_BACKSTOP_TIMEOUT_MS } from './client.js';
 export {
-  createOpenAIProvider,
-  createOpenAIStyleProvider,
-  type OpenAIProviderOptions,
-  type OpenAIStyleHooks,
-} from './provider.js';
+  type ChatCompletionsHooks,
+  createChatCompletionsProvider,
+  listModelsProbe,
+} from './chat-completions-provider.js';
+export { createOpenAIClient, DEFAULT_OPENAI_BASE_URL } from './client.js';
+export { createOpenAIProvider } from './provider.js';
 export { isReasoningModel } from './request.js';
+export type { OpenAISettings } from './settings.js';

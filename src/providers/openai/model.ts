@@ -4,38 +4,40 @@
  * one; otherwise usage is estimated).
  */
 import type OpenAI from 'openai';
-import type { ModelConfig } from '../../config/types.js';
+import { generateWith, streamWith } from '../shared/adapter-calls.js';
 import {
   type ErrorContext,
   malformedResponseError,
   requestContext,
   requireClient,
   streamEndedEarlyError,
-  toProviderError,
-} from '../http-errors.js';
+} from '../shared/http-errors.js';
+import { modelIdentity } from '../shared/model-identity.js';
+import type { AdapterModel } from '../shared/settings.js';
+import { upstreamRequestId } from '../shared/upstream-request-id.js';
 import type {
-  DeltaListener,
+  CallOptions,
   GenerateRequest,
   GenerateResult,
   LanguageModel,
-  ModelCapabilities,
+  StreamPart,
   Usage,
 } from '../spec.js';
-import { upstreamRequestId } from '../upstream-request-id.js';
+import { toOpenAIError } from './errors.js';
+import { mapOpenAIFinishReason } from './finish-reason.js';
 import { buildGenerateParams, buildStreamParams, type ModelSettings } from './request.js';
 import { estimateUsage } from './usage.js';
 import {
   type ChatCompletionChunk,
   chatCompletionChunkSchema,
   chatCompletionSchema,
-  mapOpenAIFinishReason,
   readChunk,
   type WireUsage,
 } from './wire.js';
 
 export interface OpenAIModelOptions {
   provider: string;
-  model: ModelConfig;
+  model: AdapterModel;
   settings: ModelSettings;
   /** Undefined when the provider has no key: every call then fails with `auth_failed`. */
   client: OpenAI | undefined;
@@ -43,27 +45,19 @@ export interface OpenAIModelOptions {
 
 export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
   const { provider, model, settings, client } = options;
-  const capabilities: ModelCapabilities = {
-    streaming: true,
-    contextWindow: model.contextWindow ?? null,
-    maxOutputTokens: model.maxOutputTokens ?? null,
-    temperature: !settings.reasoning,
-    maxTemperature: 2,
-    requiresMaxTokens: false,
-  };
-
   return {
-    id: `${provider}/${model.id}`,
-    provider,
-    model: model.id,
-    capabilities,
+    ...modelIdentity(provider, model, {
+      temperature: !settings.reasoning,
+      maxTemperature: 2,
+      requiresMaxTokens: false,
+    }),
 
-    async generate(request: GenerateRequest): Promise<GenerateResult> {
-      const context = requestContext(provider, request);
-      try {
+    generate(request: GenerateRequest, { signal }: CallOptions = {}): Promise<GenerateResult> {
+      const context = requestContext(provider, model.id, signal);
+      return generateWith(toOpenAIError, context, async () => {
         const openai = requireClient(client, context);
         const { data, response } = await openai.chat.completions
-          .create(buildGenerateParams(request, settings), { signal: request.signal })
+          .create(buildGenerateParams(request, settings), { signal })
           .withResponse();
         const parsed = chatCompletionSchema.safeParse(data);
         if (!parsed.success) throw malformedResponseError(context, parsed.error);
@@ -75,46 +69,48 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
           finishReason: mapOpenAIFinishReason(choice.finish_reason),
           upstreamRequestId: upstreamRequestId(response.headers, 'x-request-id'),
         };
-      } catch (error) {
-        throw toProviderError(error, context);
-      }
+      });
     },
 
-    async stream(request: GenerateRequest, onDelta: DeltaListener): Promise<GenerateResult> {
-      const context = requestContext(provider, request);
-      try {
-        const openai = requireClient(client, context);
-        const { data: chunks, response } = await openai.chat.completions
-          .create(buildStreamParams(request, settings), { signal: request.signal })
-          .withResponse();
-        let text = '';
-        let finishReason: string | undefined;
-        let usage: WireUsage | null | undefined;
-        for await (const chunk of chunks) {
-          const parsed = readChunk(chunk) ?? malformedChunk(chunk, context);
-          if (parsed.usage) usage = parsed.usage;
-          const choice = parsed.choices?.[0];
-          const delta = choice?.delta?.content;
-          if (delta) {
-            text += delta;
-            onDelta(delta);
-          }
-          if (choice?.finish_reason) finishReason = choice.finish_reason;
-        }
-        // The SDK ends the iteration quietly when the signal aborts mid-stream.
-        if (request.signal.aborted) throw toProviderError(request.signal.reason, context);
-        if (finishReason === undefined) throw streamEndedEarlyError(context);
-        return {
-          text,
-          usage: toUsage(usage, request, text),
-          finishReason: mapOpenAIFinishReason(finishReason),
-          upstreamRequestId: upstreamRequestId(response.headers, 'x-request-id'),
-        };
-      } catch (error) {
-        throw toProviderError(error, context);
-      }
+    stream(request: GenerateRequest, { signal }: CallOptions = {}): AsyncIterable<StreamPart> {
+      const context = requestContext(provider, model.id, signal);
+      return streamWith(toOpenAIError, context, () => streamChunks(request, signal, context));
     },
   };
+
+  async function* streamChunks(
+    request: GenerateRequest,
+    signal: AbortSignal | undefined,
+    context: ErrorContext,
+  ): AsyncGenerator<StreamPart> {
+    const openai = requireClient(client, context);
+    const { data: chunks, response } = await openai.chat.completions
+      .create(buildStreamParams(request, settings), { signal })
+      .withResponse();
+    let text = '';
+    let finishReason: string | undefined;
+    let usage: WireUsage | null | undefined;
+    for await (const chunk of chunks) {
+      const parsed = readChunk(chunk) ?? malformedChunk(chunk, context);
+      if (parsed.usage) usage = parsed.usage;
+      const choice = parsed.choices?.[0];
+      const delta = choice?.delta?.content;
+      if (delta) {
+        text += delta;
+        yield { type: 'text-delta', text: delta };
+      }
+      if (choice?.finish_reason) finishReason = choice.finish_reason;
+    }
+    // The SDK ends the iteration quietly when the signal aborts mid-stream.
+    if (signal?.aborted) throw toOpenAIError(signal.reason, context);
+    if (finishReason === undefined) throw streamEndedEarlyError(context);
+    yield {
+      type: 'finish',
+      usage: toUsage(usage, request, text),
+      finishReason: mapOpenAIFinishReason(finishReason),
+      upstreamRequestId: upstreamRequestId(response.headers, 'x-request-id'),
+    };
+  }
 }
 
 /** A chunk that failed the quick check: the schema says what is wrong with it. */

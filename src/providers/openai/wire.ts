@@ -1,7 +1,7 @@
 /**
  * The parts of the Chat Completions wire format we depend on, checked with
  * zod (lenient about everything else, since OpenAI-compatible servers add and
- * omit fields freely), and the finish-reason mapping.
+ * omit fields freely).
  */
 import { z } from 'zod';
 import { isRecord } from '../../util/is-record.js';
@@ -74,30 +74,4 @@ export function readChunk(chunk: unknown): ChatCompletionChunk | undefined {
         ? { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens }
         : undefined;
   return { choices: choices as ChatCompletionChunk['choices'], usage: validUsage };
-}
-
-/**
- * One vocabulary for every adapter: `stop`, `length`, `content_filter`,
- * `tool_calls`, or `other`.
- */
-export function mapOpenAIFinishReason(reason: string | null | undefined): string | undefined {
-  switch (reason) {
-    case null:
-    case undefined:
-      return undefined;
-    case 'stop':
-    case 'eos':
-    case 'end_turn':
-      return 'stop';
-    case 'length':
-    case 'max_tokens':
-      return 'length';
-    case 'content_filter':
-      return 'content_filter';
-    case 'tool_calls':
-    case 'function_call':
-      return 'tool_calls';
-    default:
-      return 'other';
-  }
 }

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { ProviderConfig } from '../../config/types.js';
-import { abortedError, ProviderError } from '../errors.js';
+import { abortedError, isProviderError, ProviderError } from '../errors.js';
+import { modelIdentity } from '../shared/model-identity.js';
+import { collectStream, toParts } from '../shared/stream-parts.js';
 import type {
   Availability,
-  DeltaListener,
+  CallOptions,
   GenerateRequest,
-  GenerateResult,
   LanguageModel,
-  ModelCapabilities,
   Provider,
+  StreamPart,
 } from '../spec.js';
+import type { SimModel, SimSettings } from './settings.js';
 
 const OPENINGS = [
   'A useful way to approach this is to separate what is known from what is assumed.',
@@ -62,91 +63,76 @@ export function chunkText(text: string, count: number): string[] {
   return chunks;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(abortedError(signal, 'sim'));
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortedError(signal, 'sim'));
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clearTimeout(timer);
-      reject(abortedError(signal, 'sim'));
+      reject(abortedError(signal!, 'sim'));
     };
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
 const CHUNKS = 8;
 
-class SimulatedModel implements LanguageModel {
-  readonly id: string;
-  readonly capabilities: ModelCapabilities;
+function createSimulatedModel(provider: string, model: SimModel, random: () => number): LanguageModel {
+  const identity = modelIdentity(provider, model, {
+    temperature: true,
+    maxTemperature: 2,
+    requiresMaxTokens: false,
+  });
+  const failureRate = model.failureRate ?? 0;
+  const latencyMs = model.latencyMs ?? 0;
 
-  constructor(
-    readonly provider: string,
-    readonly model: string,
-    private readonly latencyMs: number,
-    private readonly failureRate: number,
-    contextWindow: number | undefined,
-    maxOutputTokens: number | undefined,
-    private readonly random: () => number,
-  ) {
-    this.id = `${provider}/${model}`;
-    this.capabilities = {
-      streaming: true,
-      contextWindow: contextWindow ?? null,
-      maxOutputTokens: maxOutputTokens ?? null,
-      temperature: true,
-      maxTemperature: 2,
-      requiresMaxTokens: false,
-    };
-  }
-
-  async generate(request: GenerateRequest): Promise<GenerateResult> {
-    return this.stream(request, () => {});
-  }
-
-  async stream(request: GenerateRequest, onDelta: DeltaListener): Promise<GenerateResult> {
-    const text = simulatedText(this.id, request);
+  async function* answer(
+    request: GenerateRequest,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<StreamPart> {
+    const text = simulatedText(identity.id, request);
     const chunks = chunkText(text, CHUNKS);
-    const fails = this.failureRate > 0 && this.random() < this.failureRate;
-    const pause = this.latencyMs / chunks.length;
+    const fails = failureRate > 0 && random() < failureRate;
+    const pause = latencyMs / chunks.length;
     for (let index = 0; index < chunks.length; index++) {
-      await sleep(pause, request.signal);
+      await sleep(pause, signal);
       if (fails && index >= chunks.length / 2) {
         throw new ProviderError({
           code: 'overloaded',
-          message: `${this.id} simulated an overloaded upstream (failureRate ${this.failureRate}).`,
+          message: `${identity.id} simulated an overloaded upstream (failureRate ${failureRate}).`,
           status: 503,
-          provider: this.provider,
+          provider,
         });
       }
-      onDelta(chunks[index]!);
+      yield { type: 'text-delta', text: chunks[index]! };
     }
     const input = (request.system ?? '') + request.messages.map((message) => message.content).join('');
-    return {
-      text,
+    yield {
+      type: 'finish',
       usage: { inputTokens: estimateTokens(input), outputTokens: estimateTokens(text) },
       finishReason: 'stop',
     };
   }
+
+  const stream = (request: GenerateRequest, { signal }: CallOptions = {}) =>
+    toParts(answer(request, signal), (error) =>
+      isProviderError(error)
+        ? error
+        : new ProviderError({ code: 'internal', message: 'The simulator failed.' }),
+    );
+  return {
+    ...identity,
+    stream,
+    generate: (request, options) => collectStream(stream(request, options)),
+  };
 }
 
-export function createSimProvider(config: ProviderConfig, random: () => number = Math.random): Provider {
-  const models = config.models.map(
-    (entry) =>
-      new SimulatedModel(
-        config.name,
-        entry.id,
-        entry.latencyMs ?? 0,
-        entry.failureRate ?? 0,
-        entry.contextWindow,
-        entry.maxOutputTokens,
-        random,
-      ),
-  );
+export function createSimProvider(config: SimSettings, random: () => number = Math.random): Provider {
+  const models = config.models.map((entry) => createSimulatedModel(config.name, entry, random));
   return {
     name: config.name,
     kind: 'sim',

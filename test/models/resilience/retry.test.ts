@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ModelError } from '../../../src/models/errors.js';
 import {
   backoffDelayMs,
   defaultRetryPolicy,
@@ -7,11 +8,11 @@ import {
   retryWithBackoff,
   type Sleep,
 } from '../../../src/models/resilience/retry.js';
-import { cancelledError, type ErrorCode, ProviderError } from '../../../src/providers/errors.js';
+import { cancelledError, ProviderError, type ProviderErrorCode } from '../../../src/providers/errors.js';
 import { flushMicrotasks, track } from './deferred.js';
 
 function upstream(
-  code: ErrorCode,
+  code: ProviderErrorCode,
   extra: { retryAfterMs?: number; retryable?: boolean } = {},
 ): ProviderError {
   return new ProviderError({ code, message: code, ...extra });
@@ -34,14 +35,14 @@ afterEach(() => {
 });
 
 describe('isRetryable', () => {
-  it('retries only ProviderErrors marked retryable, never cancelled or circuit_open', () => {
+  it('retries only call errors the policy table and the error both call retryable, never cancelled or circuit_open', () => {
     expect(isRetryable(upstream('overloaded'))).toBe(true);
     expect(isRetryable(upstream('rate_limited'))).toBe(true);
     expect(isRetryable(upstream('timeout'))).toBe(true);
     expect(isRetryable(upstream('overloaded', { retryable: false }))).toBe(false);
     expect(isRetryable(upstream('bad_request'))).toBe(false);
     expect(isRetryable(upstream('auth_failed'))).toBe(false);
-    expect(isRetryable(upstream('circuit_open', { retryable: true }))).toBe(false);
+    expect(isRetryable(new ModelError('circuit_open', 'open'))).toBe(false);
     expect(isRetryable(upstream('cancelled', { retryable: true }))).toBe(false);
     expect(isRetryable(new Error('plain'))).toBe(false);
   });
@@ -158,7 +159,7 @@ describe('retryWithBackoff', () => {
   it.each([
     ['bad_request', upstream('bad_request')],
     ['retryable: false', upstream('overloaded', { retryable: false })],
-    ['circuit_open', upstream('circuit_open', { retryable: true })],
+    ['circuit_open', new ModelError('circuit_open', 'open')],
     ['cancelled', cancelledError()],
     ['a plain Error', new Error('bug')],
   ])('does not retry %s', async (_name, error) => {

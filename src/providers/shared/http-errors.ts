@@ -1,7 +1,7 @@
 /**
- * One mapping for every upstream failure of every adapter: whatever the SDKs
- * (openai, @anthropic-ai/sdk), undici or our own payload checks throw becomes
- * a ProviderError with a code, a retryable flag, `retryAfterMs`, the status,
+ * The mapping every adapter's own error mapping is made of: whatever its SDK
+ * (described by its error classes, see `createErrorMapping`), undici or our
+ * own payload checks throw becomes a ProviderError with a code, a retryable flag, `retryAfterMs`, the status,
  * the upstream request id and a message that is safe to show a client (a
  * fixed sentence per code and the status; never the upstream body or a key).
  *
@@ -10,9 +10,19 @@
  * timeout (`AbortSignal.timeout()`, `new DOMException(…, 'TimeoutError')`, or
  * any reason object whose `name` is `'TimeoutError'`).
  */
-import * as AnthropicErrors from '@anthropic-ai/sdk';
-import * as OpenAIErrors from 'openai';
-import { type ErrorCode, ProviderError, parseRetryAfter } from './errors.js';
+
+import { isRecord } from '../../util/is-record.js';
+import { ProviderError, type ProviderErrorCode } from '../errors.js';
+import { parseRetryAfter } from './retry-after.js';
+import {
+  causeCodes,
+  isAbortLike,
+  isTerminated,
+  isTimeoutReason,
+  NETWORK_CODES,
+  TIMEOUT_CODES,
+  UNREACHABLE_CODES,
+} from './transport-errors.js';
 import { upstreamRequestId } from './upstream-request-id.js';
 
 export interface ErrorContext {
@@ -24,71 +34,80 @@ export interface ErrorContext {
   signal?: AbortSignal | undefined;
 }
 
-const SENTENCES: Record<ErrorCode, string> = {
+const SENTENCES: Record<ProviderErrorCode, string> = {
   rate_limited: 'rate limited',
   overloaded: 'overloaded',
   timeout: 'timed out',
-  circuit_open: 'circuit open',
   auth_failed: 'authentication failed',
   bad_request: 'bad request',
   context_length_exceeded: 'context length exceeded',
   upstream_error: 'upstream error',
   network_error: 'network error',
   cancelled: 'cancelled',
-  quorum_not_met: 'quorum not met',
-  budget_exceeded: 'budget exceeded',
-  worker_lost: 'worker lost',
-  shutdown: 'shutdown',
   internal: 'internal error',
 };
 
 const CONTEXT_LENGTH =
   /context[ _-]?(length|window)|maximum context|too many (input )?tokens|prompt is too long|input is too long|reduce the length of the (messages|prompt)/i;
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-]);
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-const TIMEOUT_CODES = new Set([
-  'ETIMEDOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
+/** The error classes of one SDK (openai and @anthropic-ai/sdk have the same set). */
+export interface SdkErrorClasses {
+  /** The SDK's base class of every error it throws. */
+  base: ErrorClass;
+  api: abstract new (...args: never[]) => SdkAPIError;
+  userAbort: ErrorClass;
+  connectionTimeout: ErrorClass;
+  connection: ErrorClass;
+}
 
-/** Maps anything an upstream call threw to a ProviderError (a ProviderError passes through). */
-export function toProviderError(error: unknown, context: ErrorContext): ProviderError {
-  const signal = context.signal;
-  if (signal?.aborted) return abortError(signal.reason, context, error);
-  if (error instanceof ProviderError) return error;
-  if (isAPIError(error)) {
-    if (error.status !== undefined)
-      return fromStatus(error.status, error.headers, error.error, context, error);
-    if (isEither(error, OpenAIErrors.APIUserAbortError, AnthropicErrors.APIUserAbortError)) {
-      return abortError(undefined, context, error);
-    }
-    if (isEither(error, OpenAIErrors.APIConnectionTimeoutError, AnthropicErrors.APIConnectionTimeoutError)) {
-      return build({ code: 'timeout', context, detail: 'no answer in time', cause: error });
-    }
-    if (isEither(error, OpenAIErrors.APIConnectionError, AnthropicErrors.APIConnectionError)) {
-      const codes = causeCodes(error);
-      if (codes.some((code) => TIMEOUT_CODES.has(code))) {
+/** What the SDKs' APIError carries. */
+export interface SdkAPIError extends Error {
+  status: number | undefined;
+  headers: Headers | undefined;
+  error: unknown;
+}
+
+export type ErrorMapping = (error: unknown, context: ErrorContext) => ProviderError;
+
+/** An adapter's mapping of anything its upstream call threw (a ProviderError passes through). */
+export function createErrorMapping(sdk: SdkErrorClasses): ErrorMapping {
+  return (error, context) => {
+    const signal = context.signal;
+    if (signal?.aborted) return abortError(signal.reason, context, error);
+    if (error instanceof ProviderError) return error;
+    if (error instanceof sdk.api) {
+      if (error.status !== undefined)
+        return fromStatus(error.status, error.headers, error.error, context, error);
+      if (isInstance(error, sdk.userAbort)) return abortError(undefined, context, error);
+      if (isInstance(error, sdk.connectionTimeout)) {
         return build({ code: 'timeout', context, detail: 'no answer in time', cause: error });
       }
-      const detail = codes.some((code) => UNREACHABLE_CODES.has(code)) ? 'unreachable' : 'connection lost';
-      return build({ code: 'network_error', context, detail, cause: error });
+      if (isInstance(error, sdk.connection)) {
+        const codes = causeCodes(error);
+        if (codes.some((code) => TIMEOUT_CODES.has(code))) {
+          return build({ code: 'timeout', context, detail: 'no answer in time', cause: error });
+        }
+        const detail = codes.some((code) => UNREACHABLE_CODES.has(code)) ? 'unreachable' : 'connection lost';
+        return build({ code: 'network_error', context, detail, cause: error });
+      }
+      // An error event inside a stream: no status, the body says what happened.
+      return fromBody(error.error, error.headers, context, error);
     }
-    // An error event inside a stream: no status, the body says what happened.
-    return fromBody(error.error, error.headers, context, error);
-  }
+    if (error instanceof sdk.base) {
+      const transport = transportError(error, context);
+      return (
+        transport ??
+        build({ code: 'internal', context, detail: 'the client library refused the call', cause: error })
+      );
+    }
+    return (
+      transportError(error, context) ??
+      build({ code: 'internal', context, detail: 'unexpected failure', cause: error })
+    );
+  };
+}
+
+/** What no SDK wraps: a parse failure, an abort the caller did not ask for, a socket's own error. */
+function transportError(error: unknown, context: ErrorContext): ProviderError | undefined {
   if (error instanceof SyntaxError) return malformedResponseError(context, error);
   if (isAbortLike(error)) {
     // An abort the caller did not ask for: the SDK's own backstop timer.
@@ -101,10 +120,7 @@ export function toProviderError(error: unknown, context: ErrorContext): Provider
   if (codes.some((code) => NETWORK_CODES.has(code)) || isTerminated(error)) {
     return build({ code: 'network_error', context, detail: 'connection lost', cause: error });
   }
-  if (isEither(error, OpenAIErrors.OpenAIError, AnthropicErrors.AnthropicError)) {
-    return build({ code: 'internal', context, detail: 'the client library refused the call', cause: error });
-  }
-  return build({ code: 'internal', context, detail: 'unexpected failure', cause: error });
+  return undefined;
 }
 
 /** The answer could not be parsed or did not have the shape we depend on. */
@@ -126,23 +142,19 @@ export function missingKeyError(context: ErrorContext): ProviderError {
   return build({ code: 'auth_failed', context, detail: 'no API key is configured' });
 }
 
-/** The error context of one request to one of a provider's models. */
+/** The error context of one call to one of a provider's models. */
 export function requestContext(
   provider: string,
-  request: { model: string; signal: AbortSignal },
+  model: string,
+  signal: AbortSignal | undefined,
 ): ErrorContext {
-  return { provider, model: request.model, signal: request.signal };
+  return { provider, model, signal };
 }
 
 /** The provider's SDK client, or `auth_failed` when the provider has no key (no call is made). */
 export function requireClient<Client>(client: Client | undefined, context: ErrorContext): Client {
   if (!client) throw missingKeyError(context);
   return client;
-}
-
-/** True when a signal's abort reason is a timeout rather than a cancellation. */
-export function isTimeoutReason(reason: unknown): boolean {
-  return typeof reason === 'object' && reason !== null && 'name' in reason && reason.name === 'TimeoutError';
 }
 
 function abortError(reason: unknown, context: ErrorContext, cause: unknown): ProviderError {
@@ -152,16 +164,11 @@ function abortError(reason: unknown, context: ErrorContext, cause: unknown): Pro
   return build({ code: 'cancelled', context, retryable: false, cause });
 }
 
-type AnyAPIError = OpenAIErrors.APIError | AnthropicErrors.APIError;
-
-function isAPIError(error: unknown): error is AnyAPIError {
-  return isEither(error, OpenAIErrors.APIError, AnthropicErrors.APIError);
-}
-
 type ErrorClass = abstract new (...args: never[]) => Error;
 
-function isEither(error: unknown, first: ErrorClass, second: ErrorClass): boolean {
-  return error instanceof first || error instanceof second;
+/** `instanceof` without narrowing: an SDK's error subclasses overlap as types, not as classes. */
+function isInstance(error: unknown, errorClass: ErrorClass): boolean {
+  return error instanceof errorClass;
 }
 
 function fromStatus(
@@ -220,7 +227,7 @@ function fromBody(
 }
 
 interface BuildOptions {
-  code: ErrorCode;
+  code: ProviderErrorCode;
   context: ErrorContext;
   status?: number | undefined;
   headers?: Headers | undefined;
@@ -232,7 +239,7 @@ interface BuildOptions {
 function build(options: BuildOptions): ProviderError {
   const { code, context, status, headers } = options;
   const retryAfterMs = headers ? parseRetryAfter((name) => headers.get(name)) : undefined;
-  const requestId = upstreamRequestId(headers, 'x-request-id', 'request-id');
+  const requestId = upstreamRequestId(headers ?? undefined, 'x-request-id', 'request-id');
   const sentence = options.detail ? `${SENTENCES[code]}: ${options.detail}` : SENTENCES[code];
   let message =
     status === undefined
@@ -261,10 +268,6 @@ function bodyType(body: unknown): string | undefined {
   return undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
 function safeStringify(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value === 'string') return value.slice(0, 4000);
@@ -273,29 +276,4 @@ function safeStringify(value: unknown): string {
   } catch {
     return '';
   }
-}
-
-function isAbortLike(error: unknown): boolean {
-  return isRecord(error) && 'name' in error && (error.name === 'AbortError' || error.name === 'TimeoutError');
-}
-
-/** `code`s along the `cause` chain (undici puts the socket's code on the cause). */
-function causeCodes(error: unknown): string[] {
-  const codes: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && isRecord(current); depth += 1) {
-    if (typeof current.code === 'string') codes.push(current.code);
-    current = current.cause;
-  }
-  return codes;
-}
-
-/** undici's "terminated" (socket closed mid-body) and "other side closed". */
-function isTerminated(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
-    if (/^terminated$|other side closed|socket hang up/i.test(current.message)) return true;
-    current = current.cause;
-  }
-  return false;
 }
