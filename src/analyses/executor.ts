@@ -75,15 +75,8 @@ export class AnalysisExecutor {
         data: { pattern: record.pattern, models: record.models, synthesisModel: record.synthesisModel },
       });
     }
-    const settings = new Map<string, CallSettings>();
-    const settingsFor = (modelId: string) => {
-      let found = settings.get(modelId);
-      if (!found) {
-        found = adaptSettings(registry.get(modelId)!, job.options).settings;
-        settings.set(modelId, found);
-      }
-      return found;
-    };
+    const settingsFor = (modelId: string): CallSettings =>
+      job.settings?.[modelId] ?? adaptSettings(registry.get(modelId)!, job.options).settings;
     let end: PatternRunEnd;
     let council: CouncilRanking | undefined;
     try {

@@ -1,3 +1,4 @@
+import type { CallSettings } from '../models/settings.js';
 import type { RunRequest } from '../orchestration/events.js';
 import type { PatternDefinition } from '../orchestration/patterns/types.js';
 
@@ -5,4 +6,6 @@ import type { PatternDefinition } from '../orchestration/patterns/types.js';
 export interface AnalysisJob extends RunRequest {
   /** The pattern as it was when the analysis was accepted (any worker can run it). */
   pattern: PatternDefinition;
+  /** Each model's call settings, adapted once when the analysis was accepted (absent in jobs accepted before). */
+  settings?: Record<string, CallSettings> | undefined;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ModelRegistry } from '../models/registry.js';
 import { canonicalJson } from '../models/resilience/response-cache.js';
 import { SelectionError, selectModels } from '../models/selector.js';
-import { adaptSettings } from '../models/settings.js';
+import { adaptSettings, type CallSettings } from '../models/settings.js';
 import type { PatternCatalog } from '../orchestration/catalog.js';
 import type { RunOptions } from '../orchestration/events.js';
 import { ServiceError } from './errors.js';
@@ -113,9 +113,13 @@ export class AnalysisService {
       throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });
     }
     const options = input.options ?? {};
+    // Each model's settings are adapted once, here: the run uses them as they are.
     const warnings: string[] = [];
-    for (const id of new Set([...selection.models, selection.synthesisModel])) {
-      warnings.push(...adaptSettings(registry.get(id)!, options).warnings);
+    const settings: Record<string, CallSettings> = {};
+    for (const modelId of new Set([...selection.models, selection.synthesisModel])) {
+      const adapted = adaptSettings(registry.get(modelId)!, options);
+      settings[modelId] = adapted.settings;
+      warnings.push(...adapted.warnings);
     }
     const id = newAnalysisId();
     const createdAt = Date.now();
@@ -129,7 +133,15 @@ export class AnalysisService {
       createdAt,
       links: this.options.links(id, createdAt),
     });
-    const job: AnalysisJob = { id, owner, prompt: input.prompt, system: input.system, options, pattern };
+    const job: AnalysisJob = {
+      id,
+      owner,
+      prompt: input.prompt,
+      system: input.system,
+      options,
+      pattern,
+      settings,
+    };
     await this.store.insert(record, job);
     await this.store.append(id, { type: 'analysis.queued', data: {} });
     if (!(await this.options.queue.enqueue(id))) {
