@@ -116,14 +116,25 @@ export function problemBody(
   detail: string,
   errors?: ProblemFieldError[],
 ): ProblemBody {
+  return problemOf(kind, detail, instanceOf(request), request.id, errors);
+}
+
+/** A problem body from its parts (for answers written before a request exists, such as protocol errors). */
+export function problemOf(
+  kind: ProblemKind,
+  detail: string,
+  instance: string,
+  requestId: string,
+  errors?: ProblemFieldError[],
+): ProblemBody {
   const problem = PROBLEMS[kind];
   const body: ProblemBody = {
     type: problem.type,
     title: problem.title,
     status: problem.status,
     detail,
-    instance: instanceOf(request),
-    requestId: request.id,
+    instance,
+    requestId,
   };
   if (errors && errors.length > 0) body.errors = errors;
   return body;

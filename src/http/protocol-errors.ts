@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, maxHeaderSize, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { PROBLEMS, type ProblemBody, type ProblemKind, sendProblem } from './problem.js';
+import { type ProblemKind, problemOf, sendProblem } from './problem.js';
 
 export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -76,20 +76,12 @@ export function clientErrorHandler(
   const { kind, detail } = kindOf(error.code);
   const incoming = pending.requestId ?? raw.requestId;
   const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  const problem = PROBLEMS[kind];
-  const body: ProblemBody = {
-    type: problem.type,
-    title: problem.title,
-    status: problem.status,
-    detail,
-    instance: pending.path ?? raw.path ?? '/',
-    requestId,
-  };
+  const body = problemOf(kind, detail, pending.path ?? raw.path ?? '/', requestId);
   (this as FastifyInstance | undefined)?.log?.debug({ err: error, requestId }, 'client error');
   if (socket.writable && !pending.headersSent) {
     const text = JSON.stringify(body);
     socket.write(
-      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n` +
+      `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\n` +
         'Content-Type: application/problem+json; charset=utf-8\r\n' +
         `Content-Length: ${Buffer.byteLength(text)}\r\n` +
         `x-request-id: ${requestId}\r\n` +
