@@ -1,7 +1,7 @@
 import { type AnalysisEventPayload, LoggedEvent, type StoredEvent, TERMINAL_EVENTS } from '../events.js';
+import type { AnalysisRecord } from '../record.js';
 import type { StoreLog } from './composed-store.js';
 import { framePieces } from './history.js';
-import type { MemoryRecords } from './memory-records.js';
 import { PackedLog } from './packed-log.js';
 import type { EventListener, HistoryOptions, HistoryPiece, LogHead, WriteOptions } from './store.js';
 
@@ -87,10 +87,16 @@ export class MemoryLog {
   }
 }
 
-/** The memory store's event logs, found through its records. */
+/** What the log of an analysis is found with: its record (a terminal event may bring the final one) and log. */
+export interface LoggedAnalysis {
+  record: AnalysisRecord;
+  readonly log: MemoryLog;
+}
+
+/** The memory store's event logs, found by analysis id. */
 export class MemoryEventLog implements StoreLog {
   constructor(
-    private readonly records: MemoryRecords,
+    private readonly find: (id: string) => LoggedAnalysis | undefined,
     private readonly now: () => number,
   ) {}
 
@@ -103,28 +109,28 @@ export class MemoryEventLog implements StoreLog {
   }
 
   appendNow(id: string, event: AnalysisEventPayload, options: WriteOptions = {}): StoredEvent | undefined {
-    const entry = this.records.entry(id);
+    const entry = this.find(id);
     if (!entry || entry.log.closed) return undefined;
     if (options.record) entry.record = options.record;
     return entry.log.append(id, event, options.at ?? this.now());
   }
 
   async readEvents(id: string, afterId: number): Promise<StoredEvent[]> {
-    return this.records.entry(id)?.log.read(afterId) ?? [];
+    return this.find(id)?.log.read(afterId) ?? [];
   }
 
   async *readHistory(id: string, afterId: number, options: HistoryOptions): AsyncGenerator<HistoryPiece> {
-    const entry = this.records.entry(id);
+    const entry = this.find(id);
     if (entry) yield* entry.log.pieces(afterId, options);
   }
 
   async logHead(id: string): Promise<LogHead | undefined> {
-    const log = this.records.entry(id)?.log;
+    const log = this.find(id)?.log;
     return log && { lastId: log.lastId, ended: log.closed };
   }
 
   async subscribe(id: string, listener: EventListener, onGone?: () => void): Promise<() => void> {
-    const entry = this.records.entry(id);
+    const entry = this.find(id);
     if (entry) return entry.log.subscribe(listener, onGone);
     onGone?.();
     return () => {};

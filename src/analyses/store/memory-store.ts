@@ -37,7 +37,7 @@ export class MemoryStore extends ComposedStore<MemoryParts> {
       entry.log.gone();
     });
     const retention = new MemoryRetention(options, records, idempotency, now);
-    super({ records, log: new MemoryEventLog(records, now), retention, idempotency });
+    super({ records, log: new MemoryEventLog((id) => records.entry(id), now), retention, idempotency });
   }
 
   /** Synchronous append: the memory store needs no round trip. */
