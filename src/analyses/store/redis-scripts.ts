@@ -1,3 +1,5 @@
+import type { Redis, Result } from 'ioredis';
+
 /**
  * Lua scripts of the Redis store. Every event of an analysis goes through
  * APPEND, whoever writes it (a worker, an API instance taking a cancel, a new
@@ -98,3 +100,20 @@ redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 return redis.call('DEL', KEYS[1], KEYS[2])
 `;
+
+/** Registers the scripts as commands on a connection (ioredis sends EVALSHA, loading a script once). */
+export function defineScripts(redis: Redis): void {
+  redis.defineCommand('chorusAppend', { numberOfKeys: 6, lua: APPEND });
+  redis.defineCommand('chorusSave', { numberOfKeys: 2, lua: SAVE });
+  redis.defineCommand('chorusEvict', { numberOfKeys: 3, lua: EVICT });
+  redis.defineCommand('chorusDelete', { numberOfKeys: 6, lua: DELETE });
+}
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    chorusAppend(...args: string[]): Result<number | null, Context>;
+    chorusSave(...args: string[]): Result<number, Context>;
+    chorusEvict(...args: string[]): Result<string[], Context>;
+    chorusDelete(...args: string[]): Result<number, Context>;
+  }
+}

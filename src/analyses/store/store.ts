@@ -55,6 +55,17 @@ export interface WriteOptions {
   at?: number | undefined;
 }
 
+/** How long and how much of the finished analyses a store keeps, and how long idempotency keys live. */
+export interface RetentionLimits {
+  ttlSeconds: number;
+  maxRetained: number;
+  /** Bytes of finished analyses kept (see bytesHeld); default: no bound but the count. */
+  maxRetainedBytes?: number;
+  idempotencyTtlSeconds?: number;
+}
+
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
+
 export interface StoredAnalysis {
   record: AnalysisRecord;
   job: AnalysisJob;
