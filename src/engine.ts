@@ -9,6 +9,7 @@ import { RedisConnections } from './analyses/store/redis-connections.js';
 import { RedisPatternStore } from './analyses/store/redis-patterns.js';
 import { RedisStore } from './analyses/store/redis-store.js';
 import type { AnalysisStore } from './analyses/store/store.js';
+import { createWebhooks, type WebhookOverrides, type Webhooks } from './analyses/webhooks/webhooks.js';
 import type { Config } from './config/index.js';
 import { createModelCaller } from './models/create-caller.js';
 import { ModelRegistry, type ProviderFactory } from './models/registry.js';
@@ -33,6 +34,8 @@ export interface EngineOptions {
   links?: ((id: string, createdAtMs: number) => AnalysisRecord['links']) | undefined;
   /** Told about model calls and finished analyses (the HTTP layer's metrics). */
   observer?: (CallObserver & { analysisFinished(status: string): void }) | undefined;
+  /** Webhook delivery's DNS, retry waits, timers and clock (tests). */
+  webhooks?: WebhookOverrides | undefined;
 }
 
 /** Everything behind the HTTP layer: store, queue, workers, models and patterns. */
@@ -45,6 +48,8 @@ export interface Engine {
   executor: AnalysisExecutor;
   queue: JobQueue;
   service: AnalysisService;
+  /** Undefined when WEBHOOK_SECRET is not set. */
+  webhooks: Webhooks | undefined;
   /** Stops taking work and lets running analyses end (or hands them to another worker). */
   shutdown(graceMs: number): Promise<void>;
   close(): Promise<void>;
@@ -94,6 +99,28 @@ export async function createEngine(
     redis ? new RedisPatternStore(redis.commands, redisPrefix) : undefined,
     { maxPerOwner: config.MAX_CUSTOM_PATTERNS_PER_KEY },
   );
+  const webhooks = config.WEBHOOK_SECRET
+    ? createWebhooks(
+        {
+          secret: config.WEBHOOK_SECRET,
+          allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+          timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+          concurrency: config.WEBHOOK_CONCURRENCY,
+          ttlSeconds: config.ANALYSIS_TTL_SECONDS,
+        },
+        store,
+        logger,
+        redis && {
+          redis: redis.commands,
+          prefix: redisPrefix,
+          producer: redis.producer,
+          connection: () => redis.blocking(),
+          work: config.ROLE !== 'api',
+          onConnectionError: redis.connectionError,
+        },
+        options.webhooks,
+      )
+    : undefined;
   const executor = new AnalysisExecutor({
     store,
     registry,
@@ -102,6 +129,15 @@ export async function createEngine(
     ttlSeconds: config.ANALYSIS_TTL_SECONDS,
     maxEventBytes: config.MAX_ANALYSIS_EVENT_BYTES,
     onFinished: observer ? (status) => observer.analysisFinished(status) : undefined,
+    // The delivery is queued, never awaited: a slow receiver cannot hold an analysis up.
+    onEnded: webhooks
+      ? (record) => {
+          if (!record.webhook) return;
+          webhooks.queue.enqueue(record.id).catch((error: unknown) => {
+            logger.error({ err: error, analysisId: record.id }, 'the webhook could not be queued');
+          });
+        }
+      : undefined,
   });
   const queue: JobQueue = redis
     ? new RedisQueue({
@@ -133,6 +169,7 @@ export async function createEngine(
       maxInputBytes: config.MAX_ANALYSIS_INPUT_BYTES,
       maxMetadataBytes: config.MAX_METADATA_BYTES,
     },
+    webhooks,
   });
   // Availability steers the default selection: probe before the first request, then every 30 s.
   await registry.refreshAvailability(AbortSignal.timeout(5_000));
@@ -147,9 +184,11 @@ export async function createEngine(
     executor,
     queue,
     service,
+    webhooks,
     shutdown: (graceMs) => queue.shutdown(graceMs),
     async close() {
       clearInterval(probe);
+      await webhooks?.queue.close();
       await caller.close();
       await store.close();
       await redis?.close();

@@ -29,6 +29,8 @@ export interface ExecutorOptions {
   /** Event bytes per analysis past which model deltas are left out (MAX_ANALYSIS_EVENT_BYTES). */
   maxEventBytes?: number | undefined;
   onFinished?: (status: string) => void;
+  /** Told the final record of every analysis this process ended (webhooks read it). */
+  onEnded?: (record: AnalysisRecord) => void;
   /** Epoch milliseconds; events are stamped with it. */
   now?: () => number;
 }
@@ -147,6 +149,7 @@ export class AnalysisExecutor {
     if (!stored) return undefined;
     this.options.store.retain(record.id);
     this.options.onFinished?.(end.status);
+    this.options.onEnded?.(final);
     return final;
   }
 }

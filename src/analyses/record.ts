@@ -5,6 +5,7 @@ import {
   type StageStatus,
 } from '../orchestration/events.js';
 import type { Usage } from '../providers/spec.js';
+import type { AnalysisWebhook } from './webhooks/types.js';
 
 /** Every code the contract names: the engine's, and a job's own (its workers kept dying). */
 export const ERROR_CODES = [...ENGINE_ERROR_CODES, 'worker_lost'] as const;
@@ -66,6 +67,8 @@ export interface AnalysisRecord {
   completedAt: string | null;
   expiresAt: string | null;
   links: { self: string; events: string };
+  /** Where the analysis is delivered when it ends, and how each attempt went; null without one. */
+  webhook: AnalysisWebhook | null;
 }
 
 export interface AnalysisSummary {
@@ -89,6 +92,7 @@ export interface NewRecordInput {
   /** Epoch milliseconds. */
   createdAt: number;
   links: AnalysisRecord['links'];
+  webhook?: { url: string } | undefined;
 }
 
 /** The record of an analysis just accepted: what every event after `analysis.queued` reduces from. */
@@ -120,5 +124,6 @@ export function newRecord(input: NewRecordInput): AnalysisRecord {
     completedAt: null,
     expiresAt: null,
     links: input.links,
+    webhook: input.webhook ? { url: input.webhook.url, deliveries: [] } : null,
   };
 }

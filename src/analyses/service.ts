@@ -14,6 +14,7 @@ import type { AnalysisJob } from './job.js';
 import type { JobQueue } from './queue.js';
 import { type AnalysisRecord, newRecord, TERMINAL_STATUSES } from './record.js';
 import type { AnalysisStore, ListQuery } from './store/store.js';
+import type { Webhooks } from './webhooks/webhooks.js';
 
 export interface CreateAnalysisInput {
   prompt: string;
@@ -23,6 +24,7 @@ export interface CreateAnalysisInput {
   synthesisModel?: string | undefined;
   options?: RunOptions | undefined;
   metadata?: Record<string, unknown> | undefined;
+  webhook?: { url: string } | undefined;
 }
 
 export interface AnalysisServiceOptions {
@@ -35,6 +37,8 @@ export interface AnalysisServiceOptions {
   links: (id: string, createdAtMs: number) => AnalysisRecord['links'];
   /** The byte budget of an analysis's input. */
   inputLimits: InputLimits;
+  /** Webhook checks and deliveries; undefined when WEBHOOK_SECRET is not set. */
+  webhooks?: Webhooks | undefined;
 }
 
 const QUEUE_FULL = 'The analysis queue is full: retry later.';
@@ -109,6 +113,7 @@ export class AnalysisService {
       }
       throw error;
     }
+    if (input.webhook) await this.checkWebhook(input.webhook.url);
     if (!(await this.options.queue.hasRoom())) {
       throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });
     }
@@ -132,6 +137,7 @@ export class AnalysisService {
       metadata: input.metadata ?? {},
       createdAt,
       links: this.options.links(id, createdAt),
+      webhook: input.webhook,
     });
     const job: AnalysisJob = {
       id,
@@ -151,10 +157,31 @@ export class AnalysisService {
     return record;
   }
 
-  /** The analysis if it exists and belongs to `owner`. */
+  /**
+   * The analysis if it exists and belongs to `owner`: the reduction of its
+   * events, with its webhook's delivery attempts (a log of their own) shown.
+   */
   async get(owner: string, id: string): Promise<AnalysisRecord | undefined> {
     const stored = await this.store.get(id);
-    return stored && stored.job.owner === owner ? stored.record : undefined;
+    if (!stored || stored.job.owner !== owner) return undefined;
+    const { record } = stored;
+    const log = this.options.webhooks?.log;
+    if (!record.webhook || !log || !TERMINAL_STATUSES.has(record.status)) return record;
+    const deliveries = await log.list(id);
+    return deliveries.length === 0 ? record : { ...record, webhook: { ...record.webhook, deliveries } };
+  }
+
+  /** A webhook URL is refused (422 at /webhook/url) for its form, its scheme or where it resolves. */
+  private async checkWebhook(url: string): Promise<void> {
+    const webhooks = this.options.webhooks;
+    const problem = webhooks
+      ? await webhooks.check(url)
+      : 'Webhooks are not enabled on this server: set WEBHOOK_SECRET (a whsec_… secret) to enable them.';
+    if (problem !== undefined) {
+      throw new ServiceError('unprocessable', problem, {
+        errors: [{ path: '/webhook/url', message: problem }],
+      });
+    }
   }
 
   list(owner: string, query: ListQuery) {

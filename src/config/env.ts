@@ -13,6 +13,19 @@ const optionalString = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
+/** Why a webhook secret is unusable, or undefined: `whsec_` and 24–64 bytes of base64, as Standard Webhooks says. */
+function webhookSecretProblem(secret: string): string | undefined {
+  const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : undefined;
+  if (encoded === undefined) return 'must start with whsec_ followed by base64 (24 to 64 random bytes)';
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) {
+    return 'is not valid base64 after whsec_';
+  }
+  const bytes = Buffer.from(encoded, 'base64').length;
+  if (bytes < 24 || bytes > 64)
+    return `holds ${bytes} bytes: use 24 to 64 random bytes in base64 after whsec_`;
+  return undefined;
+}
+
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** The environment variables of the contract, validated at boot. */
@@ -93,6 +106,20 @@ export const envSchema = z.object({
   MAX_SUBSCRIBERS_PER_ANALYSIS: integer(1, 1_000_000).default(100),
   /** Event streams this instance keeps open at once, over all analyses; past it, 429. */
   MAX_EVENT_STREAMS: integer(1, 10_000_000).default(10_000),
+  /** Signs webhooks (Standard Webhooks): `whsec_` and 24–64 random bytes in base64. Unset: webhooks are off. */
+  WEBHOOK_SECRET: optionalString.superRefine((value, ctx) => {
+    const problem = value === undefined ? undefined : webhookSecretProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  /** Lets webhooks reach loopback, private, link-local and multicast addresses. */
+  WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
+  /** A delivery attempt with no complete answer this long is a failure (and is retried). */
+  WEBHOOK_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+  /** Webhook deliveries in flight at once, per process. */
+  WEBHOOK_CONCURRENCY: integer(1, 10_000).default(16),
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -48,11 +48,14 @@ function sameTimes(actual: unknown, expected: unknown, path = ''): void {
  * What the old log cannot show: a final failure's latency (its event lacked
  * `latencyMs`), and responses refused by the cost limit before any call
  * (the old code wrote them into the record without an event; events now say so).
+ * Records from before webhooks existed have none.
  */
 function comparable(record: AnalysisRecord, events: OldLog['events']): AnalysisRecord {
   const failedWithLatency = events.some(([type, data]) => type === 'model.failed' && 'latencyMs' in data);
   return {
     ...record,
+    // Those records predate webhooks: none of them had one.
+    webhook: record.webhook ?? null,
     stages: record.stages.map((stage) => ({
       ...stage,
       responses: stage.responses

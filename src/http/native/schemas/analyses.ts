@@ -60,6 +60,12 @@ export const createAnalysisSchema = z
         `metadata is limited to ${METADATA_LIMITS.depth} levels of nesting and ${METADATA_LIMITS.nodes} values`,
       )
       .optional(),
+    webhook: z
+      .object({
+        url: z.string().min(1).max(2048).describe('http(s) URL called when the analysis ends (see Webhooks)'),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .meta({ id: 'CreateAnalysis' });
@@ -130,6 +136,23 @@ export const analysisRecordSchema = z
     completedAt: z.string().nullable(),
     expiresAt: z.string().nullable(),
     links: linksSchema,
+    webhook: z
+      .object({
+        url: z.string(),
+        deliveries: z.array(
+          z.object({
+            attempt: z.number().int(),
+            at: z.string(),
+            status: z
+              .number()
+              .int()
+              .nullable()
+              .describe("the receiver's HTTP status; null when none came back"),
+            error: z.string().nullable(),
+          }),
+        ),
+      })
+      .nullable(),
   })
   .meta({ id: 'Analysis' });
 
