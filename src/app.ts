@@ -60,7 +60,7 @@ async function chorus(app: FastifyInstance, options: AppOptions): Promise<void> 
   });
   await app.register(cors, {
     origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
-    methods: ['GET', 'POST', 'DELETE'],
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
     exposedHeaders: [
       'location',
       'x-request-id',
@@ -97,6 +97,12 @@ async function chorus(app: FastifyInstance, options: AppOptions): Promise<void> 
     });
     await v1.register(patternRoutes, {
       catalog,
+      registry,
+      previewLimits: {
+        maxInputBytes: config.MAX_ANALYSIS_INPUT_BYTES,
+        maxMetadataBytes: config.MAX_METADATA_BYTES,
+        maxPreviewBytes: config.MAX_PREVIEW_BYTES,
+      },
       maxPatternBytes: config.MAX_PATTERN_BYTES,
       maxErrors: config.MAX_VALIDATION_ERRORS,
     });

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ModelRegistry } from '../models/registry.js';
 import { canonicalJson } from '../models/resilience/response-cache.js';
-import { SelectionError, selectModels } from '../models/selector.js';
 import { adaptSettings, type CallSettings } from '../models/settings.js';
 import type { PatternCatalog } from '../orchestration/catalog.js';
 import type { RunOptions } from '../orchestration/events.js';
@@ -13,6 +12,7 @@ import { checkInputBudget, type InputLimits } from './input-budget.js';
 import type { AnalysisJob } from './job.js';
 import type { JobQueue } from './queue.js';
 import { type AnalysisRecord, newRecord, TERMINAL_STATUSES } from './record.js';
+import { selectForRequest } from './selection.js';
 import type { AnalysisStore, ListQuery } from './store/store.js';
 import type { Webhooks } from './webhooks/webhooks.js';
 
@@ -102,17 +102,7 @@ export class AnalysisService {
         errors: [{ path: '/pattern', message: `Unknown pattern. Available patterns: ${available}.` }],
       });
     }
-    let selection: ReturnType<typeof selectModels>;
-    try {
-      selection = selectModels(registry, input.models, input.synthesisModel);
-    } catch (error) {
-      if (error instanceof SelectionError) {
-        throw new ServiceError('unprocessable', error.message, {
-          errors: [{ path: error.pointer, message: error.message }],
-        });
-      }
-      throw error;
-    }
+    const selection = selectForRequest(registry, input.models, input.synthesisModel);
     if (input.webhook) await this.checkWebhook(input.webhook.url);
     if (!(await this.options.queue.hasRoom())) {
       throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });

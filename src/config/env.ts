@@ -90,6 +90,8 @@ export const envSchema = z.object({
   MAX_CUSTOM_PATTERNS_PER_KEY: integer(0, 100_000).default(100),
   /** Largest custom pattern definition, in bytes of compact JSON. */
   MAX_PATTERN_BYTES: integer(1024, 10 * 1024 * 1024).default(65_536),
+  /** Most UTF-8 bytes the prompts of one pattern preview may hold together (413 above it). */
+  MAX_PREVIEW_BYTES: integer(65_536, 1024 * 1024 * 1024).default(16_777_216),
   /** Largest analysis input: prompt, system and metadata, as UTF-8 JSON (413 above it). */
   MAX_ANALYSIS_INPUT_BYTES: integer(1024, 100 * 1024 * 1024).default(1_048_576),
   /** Largest metadata of an analysis, as UTF-8 JSON (400 above it). */

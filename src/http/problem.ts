@@ -9,6 +9,7 @@ export const PROBLEMS = {
     status: 400,
   },
   unauthorized: { type: '/problems/unauthorized', title: 'Authentication is required.', status: 401 },
+  forbidden: { type: '/problems/forbidden', title: 'This action is not allowed.', status: 403 },
   notFound: { type: '/problems/not-found', title: 'The resource was not found.', status: 404 },
   methodNotAllowed: {
     type: '/problems/method-not-allowed',

@@ -3,6 +3,9 @@ import { BUILT_IN_PATTERNS } from './patterns/index.js';
 import type { PatternDefinition } from './patterns/types.js';
 
 export type { AddOutcome, CustomPatternStore } from './pattern-store.js';
+
+/** What changing one of the owner's patterns did: `shared` for a built-in or PATTERNS_DIR pattern, which no one may change. */
+export type ChangeOutcome = 'done' | 'missing' | 'shared';
 export { MemoryPatternStore } from './pattern-store.js';
 
 /** Where a listing goes on: at a shared pattern (by position) or after a custom one (by name). */
@@ -94,6 +97,23 @@ export class PatternCatalog {
   async register(owner: string, pattern: PatternDefinition): Promise<AddOutcome> {
     if (this.shared.has(pattern.name)) return 'exists';
     return this.custom.add(owner, pattern, this.limits.maxPerOwner);
+  }
+
+  /** True for a built-in or PATTERNS_DIR pattern: everyone's, changed by no one. */
+  isShared(name: string): boolean {
+    return this.shared.has(name);
+  }
+
+  /** Replaces the owner's own pattern of that name (the pattern's), if the owner has one. */
+  async replace(owner: string, pattern: PatternDefinition): Promise<ChangeOutcome> {
+    if (this.shared.has(pattern.name)) return 'shared';
+    return (await this.custom.replace(owner, pattern)) ? 'done' : 'missing';
+  }
+
+  /** Removes the owner's own pattern of that name, if the owner has one. */
+  async remove(owner: string, name: string): Promise<ChangeOutcome> {
+    if (this.shared.has(name)) return 'shared';
+    return (await this.custom.remove(owner, name)) ? 'done' : 'missing';
   }
 
   /** What a "pattern does not exist" answer says exists: every shared name and the first of the owner's. */

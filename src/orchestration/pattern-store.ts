@@ -18,6 +18,10 @@ export interface CustomPatternStore {
   count(owner: string): Promise<number>;
   /** Adds unless the owner already has one of that name (`exists`) or `maxPerOwner` of them (`full`). */
   add(owner: string, pattern: PatternDefinition, maxPerOwner: number): Promise<AddOutcome>;
+  /** Replaces the owner's pattern of that name; false (and nothing kept) when the owner has none. */
+  replace(owner: string, pattern: PatternDefinition): Promise<boolean>;
+  /** Removes the owner's pattern of that name, freeing its place in the count; false when there was none. */
+  remove(owner: string, name: string): Promise<boolean>;
 }
 
 /** The names after `after`, in order, as far as a page of `limit` needs. */
@@ -55,5 +59,20 @@ export class MemoryPatternStore implements CustomPatternStore {
     if (mine.size >= maxPerOwner) return 'full';
     mine.set(pattern.name, pattern);
     return 'added';
+  }
+
+  async replace(owner: string, pattern: PatternDefinition): Promise<boolean> {
+    const mine = this.patterns.get(owner);
+    if (!mine?.has(pattern.name)) return false;
+    mine.set(pattern.name, pattern);
+    return true;
+  }
+
+  async remove(owner: string, name: string): Promise<boolean> {
+    const mine = this.patterns.get(owner);
+    if (!mine?.delete(name)) return false;
+    // An owner with no patterns left holds nothing, not even an empty map.
+    if (mine.size === 0) this.patterns.delete(owner);
+    return true;
   }
 }

@@ -3,7 +3,7 @@ import type { CallSettings } from '../models/settings.js';
 import type { AnalysisResult, EngineEvent, ErrorInfo, RunRequest, StageStatus } from './events.js';
 import type { PatternDefinition, StageDefinition } from './patterns/types.js';
 import { ProgressTracker } from './progress.js';
-import { StageInputs, type StageOutput } from './stage-inputs.js';
+import { StageInputs, type StageOutput, stageParticipants } from './stage-inputs.js';
 import { renderTemplate } from './template.js';
 
 export interface PatternRunInput {
@@ -70,12 +70,7 @@ export async function runPattern(input: PatternRunInput): Promise<PatternRunEnd>
     }
     if (signal.aborted) return { status: 'cancelled' };
     const inputs = new StageInputs(stage, job.prompt, previous, earlier);
-    const participants =
-      stage.mode === 'one'
-        ? [input.fallbackOrder[0]!]
-        : index === 0 || previous.length === 0
-          ? models
-          : previous.map((output) => output.model);
+    const participants = stageParticipants(stage, index, models, previous, input.fallbackOrder);
     emit({ type: 'stage.started', data: { stage: stage.name, index, models: [...participants] } });
     progress.startStage(stage.name, participants.length);
 

@@ -19,6 +19,22 @@ export function responseLabel(index: number): string {
   return `Response ${label}`;
 }
 
+/**
+ * The models a stage calls: a `one` stage its first choice (the synthesis
+ * model), the first `each` stage every model of the analysis, a later one the
+ * models that answered the stage before.
+ */
+export function stageParticipants(
+  stage: StageDefinition,
+  index: number,
+  models: readonly string[],
+  previous: readonly StageOutput[],
+  fallbackOrder: readonly string[],
+): readonly string[] {
+  if (stage.mode === 'one') return [fallbackOrder[0]!];
+  return index === 0 || previous.length === 0 ? models : previous.map((output) => output.model);
+}
+
 function block(heading: string, text: string): string {
   return `### ${heading}\n${text}`;
 }

@@ -24,3 +24,27 @@ export function templateVariables(template: string): string[] {
   for (const match of template.matchAll(PLACEHOLDER)) names.add(match[1]!);
   return [...names];
 }
+
+/** UTF-8 bytes `renderTemplate` would answer, counted without building the text (a template may repeat a long value). */
+export function renderedBytes(template: string, values: TemplateValues): number {
+  const sizes = new Map<string, number>();
+  let bytes = 0;
+  let from = 0;
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    const name = match[1]!;
+    bytes += Buffer.byteLength(template.slice(from, match.index));
+    from = match.index + match[0].length;
+    const value = values[name];
+    if (value === undefined) {
+      bytes += Buffer.byteLength(match[0]);
+      continue;
+    }
+    let size = sizes.get(name);
+    if (size === undefined) {
+      size = Buffer.byteLength(value);
+      sizes.set(name, size);
+    }
+    bytes += size;
+  }
+  return bytes + Buffer.byteLength(template.slice(from));
+}

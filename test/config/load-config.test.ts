@@ -200,6 +200,8 @@ describe('loadConfig: boot errors name the variable', () => {
     ['MAX_VALIDATION_ERRORS', '0'],
     ['MAX_CUSTOM_PATTERNS_PER_KEY', '-1'],
     ['MAX_PATTERN_BYTES', '100'],
+    ['MAX_PREVIEW_BYTES', '1000'],
+    ['MAX_PREVIEW_BYTES', 'huge'],
     ['MAX_SUBSCRIBERS_PER_ANALYSIS', '0'],
     ['MAX_EVENT_STREAMS', 'many'],
   ])('%s=%s', (name, value) => {

@@ -10,6 +10,13 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 'added'
 `;
 
+/** KEYS: 1 the owner's hash. ARGV: 1 name, 2 definition JSON. Only an existing entry is overwritten. */
+const REPLACE = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
 /** Custom patterns in Redis: one hash per API key, name → definition. */
 export class RedisPatternStore implements CustomPatternStore {
   constructor(
@@ -51,5 +58,22 @@ export class RedisPatternStore implements CustomPatternStore {
       String(maxPerOwner),
     );
     return outcome as AddOutcome;
+  }
+
+  async replace(owner: string, pattern: PatternDefinition): Promise<boolean> {
+    // Atomic: a replace racing a delete never brings the pattern back.
+    const replaced = await this.redis.eval(
+      REPLACE,
+      1,
+      this.key(owner),
+      pattern.name,
+      JSON.stringify(pattern),
+    );
+    return replaced === 1;
+  }
+
+  async remove(owner: string, name: string): Promise<boolean> {
+    // The count is the hash's length, so it drops with the entry (and Redis drops an empty hash).
+    return (await this.redis.hdel(this.key(owner), name)) === 1;
   }
 }
