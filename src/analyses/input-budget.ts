@@ -1,3 +1,5 @@
+import type { PatternDefinition } from '../orchestration/patterns/types.js';
+import { renderedBytes } from '../orchestration/template.js';
 import { jsonBytes } from '../util/json-bytes.js';
 import { ServiceError } from './errors.js';
 
@@ -47,6 +49,32 @@ export function checkInputBudget(input: AnalysisInputParts, limits: InputLimits)
           {
             path: '/prompt',
             message: `prompt, system and metadata together hold at most ${limits.maxInputBytes} bytes as JSON (MAX_ANALYSIS_INPUT_BYTES); got ${total}`,
+          },
+        ],
+      },
+    );
+  }
+}
+
+/**
+ * Refuses a pattern whose templates repeat the prompt into more than the
+ * input budget: a custom template may name `{{prompt}}` thousands of times,
+ * and each model call would otherwise build and send that text. Counted
+ * without building it.
+ */
+export function checkRenderedPrompt(pattern: PatternDefinition, prompt: string, limits: InputLimits): void {
+  for (const [index, stage] of pattern.stages.entries()) {
+    // The template's own text is bounded by the pattern limits; what the prompt adds is held to the input budget.
+    const bytes = renderedBytes(stage.template, { prompt });
+    if (bytes <= limits.maxInputBytes + Buffer.byteLength(stage.template)) continue;
+    throw new ServiceError(
+      'too_large',
+      `Stage "${stage.name}" of pattern "${pattern.name}" renders this prompt into ${bytes} bytes, over the limit of ${limits.maxInputBytes} bytes (MAX_ANALYSIS_INPUT_BYTES): its template repeats {{prompt}}; shorten the prompt or the template's repeats.`,
+      {
+        errors: [
+          {
+            path: '/prompt',
+            message: `stage ${index + 1} ("${stage.name}") renders at most ${limits.maxInputBytes} bytes (MAX_ANALYSIS_INPUT_BYTES); got ${bytes}`,
           },
         ],
       },

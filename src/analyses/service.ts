@@ -8,7 +8,7 @@ import { ServiceError } from './errors.js';
 import { TERMINAL_EVENTS } from './events.js';
 import type { AnalysisExecutor } from './executor.js';
 import { newAnalysisId } from './ids.js';
-import { checkInputBudget, type InputLimits } from './input-budget.js';
+import { checkInputBudget, checkRenderedPrompt, type InputLimits } from './input-budget.js';
 import type { AnalysisJob } from './job.js';
 import type { JobQueue } from './queue.js';
 import { type AnalysisRecord, newRecord, TERMINAL_STATUSES } from './record.js';
@@ -102,6 +102,7 @@ export class AnalysisService {
         errors: [{ path: '/pattern', message: `Unknown pattern. Available patterns: ${available}.` }],
       });
     }
+    checkRenderedPrompt(pattern, input.prompt, this.options.inputLimits);
     const selection = selectForRequest(registry, input.models, input.synthesisModel);
     if (input.webhook) await this.checkWebhook(input.webhook.url);
     if (!(await this.options.queue.hasRoom())) {

@@ -57,6 +57,31 @@ describe.each(STORES)('input byte budget ($name store)', ({ env }) => {
     expect(await listed()).toBe(before);
   });
 
+  it('refuses a custom pattern that repeats the prompt past the budget: 413 naming MAX_ANALYSIS_INPUT_BYTES', async () => {
+    const echo = {
+      name: 'echo-chamber',
+      title: 'Echo chamber',
+      description: 'Repeats the prompt.',
+      stages: [{ name: 'answer', mode: 'one', template: '{{prompt}} '.repeat(1_500) }],
+    };
+    const created = await fetch(`${app.url}/v1/patterns`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer key-one' },
+      body: JSON.stringify(echo),
+    });
+    expect(created.status).toBe(201);
+    const before = await listed();
+    // 4 KB once is fine; 1,500 times it would be 6 MB per model call.
+    const answer = await post(app, { prompt: 'p'.repeat(4_000), pattern: 'echo-chamber' });
+    expect(answer.status).toBe(413);
+    const problem = await json<Problem>(answer);
+    expect(problem.detail).toContain('MAX_ANALYSIS_INPUT_BYTES');
+    expect(problem.detail).toContain('{{prompt}}');
+    expect(problem.errors?.[0]?.path).toBe('/prompt');
+    expect(await listed()).toBe(before);
+    expect((await post(app, { prompt: 'short', pattern: 'echo-chamber' })).status).toBe(202);
+  });
+
   it('counts metadata as UTF-8 JSON: multi-byte strings and many small values add up', async () => {
     // 6,000 characters of "€" are 18,000 bytes: past 16 KiB though well under any length cap.
     const euros = await post(app, { prompt: 'Budget: euros', metadata: { note: '€'.repeat(6_000) } });
