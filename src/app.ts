@@ -9,6 +9,7 @@ import { analysisEventRoutes } from './http/native/analysis-events.js';
 import { healthRoutes } from './http/native/health.js';
 import { modelRoutes } from './http/native/models.js';
 import { patternRoutes } from './http/native/patterns.js';
+import { accessLog } from './http/plugins/access-log.js';
 import { apiKeyAuth } from './http/plugins/auth.js';
 import { registerDraining } from './http/plugins/draining.js';
 import { Metrics, metricsPlugin } from './http/plugins/metrics.js';
@@ -51,6 +52,7 @@ async function chorus(app: FastifyInstance, options: AppOptions): Promise<void> 
   app.addHook('onClose', async () => engine.close());
 
   await app.register(problemDetails, { maxValidationErrors: config.MAX_VALIDATION_ERRORS });
+  await app.register(accessLog);
   // Before every other plugin and route, so each of them answers 503 while the service drains.
   const openStreams = new Set<() => void>();
   registerDraining(app, {

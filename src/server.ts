@@ -28,6 +28,8 @@ export function serverOptions(config: Config, logger?: pino.Logger): FastifyHttp
       ? { loggerInstance: logger.child({}, { serializers: SERIALIZERS }) as unknown as FastifyBaseLogger }
       : { logger: loggerOptions(config.LOG_LEVEL) }),
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // One access line per request instead of two (http/plugins/access-log.ts).
+    disableRequestLogging: true,
     // The drain runs in a close hook: Fastify's own 503 (bare JSON) is replaced by ours.
     pluginTimeout: closeHooksTimeoutMs(config.SHUTDOWN_GRACE_MS),
     return503OnClosing: false,
