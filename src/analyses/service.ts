@@ -11,6 +11,7 @@ import type { AnalysisExecutor } from './executor.js';
 import { newAnalysisId } from './ids.js';
 import { checkInputBudget, type InputLimits } from './input-budget.js';
 import type { AnalysisJob } from './job.js';
+import { checkAllowed, type KeyPolicy } from './key-policy.js';
 import type { JobQueue } from './queue.js';
 import { type AnalysisRecord, newRecord, TERMINAL_STATUSES } from './record.js';
 import type { AnalysisStore, ListQuery } from './store/store.js';
@@ -51,6 +52,8 @@ export class AnalysisService {
     owner: string,
     input: CreateAnalysisInput,
     idempotencyKey?: string,
+    /** The caller's key: its allowed models and patterns, its budget (none when auth is off). */
+    key?: KeyPolicy,
   ): Promise<{ record: AnalysisRecord; created: boolean }> {
     // Before any key is reserved: an input refused for its size never holds one.
     checkInputBudget(input, this.options.inputLimits);
@@ -77,7 +80,7 @@ export class AnalysisService {
       }
     }
     try {
-      const record = await this.create(owner, input);
+      const record = await this.create(owner, input, key);
       if (idempotencyKey !== undefined)
         await this.store.completeIdempotencyKey(owner, idempotencyKey, record.id);
       return { record, created: true };
@@ -88,7 +91,7 @@ export class AnalysisService {
   }
 
   /** Creates and enqueues an analysis; answers the record as accepted (queued). */
-  private async create(owner: string, input: CreateAnalysisInput): Promise<AnalysisRecord> {
+  private async create(owner: string, input: CreateAnalysisInput, key?: KeyPolicy): Promise<AnalysisRecord> {
     const { registry, catalog } = this.options;
     const patternName = input.pattern ?? 'standard';
     const pattern = await catalog.get(owner, patternName);
@@ -109,6 +112,7 @@ export class AnalysisService {
       }
       throw error;
     }
+    checkAllowed(key, pattern.name, [...selection.models, selection.synthesisModel]);
     if (!(await this.options.queue.hasRoom())) {
       throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });
     }
