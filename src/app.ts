@@ -6,6 +6,7 @@ import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import { analysisLinks } from './http/links.js';
 import { analysisRoutes } from './http/native/analyses.js';
 import { analysisEventRoutes } from './http/native/analysis-events.js';
+import { estimateRoutes } from './http/native/estimate.js';
 import { healthRoutes } from './http/native/health.js';
 import { modelRoutes } from './http/native/models.js';
 import { patternRoutes } from './http/native/patterns.js';
@@ -91,6 +92,7 @@ async function chorus(app: FastifyInstance, options: AppOptions): Promise<void> 
     });
     await v1.register(perKeyRateLimit, { perMinute: config.RATE_LIMIT_PER_MINUTE });
     await v1.register(analysisRoutes, { service });
+    await v1.register(estimateRoutes, { service });
     await v1.register(analysisEventRoutes, {
       store,
       tokens,

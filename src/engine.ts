@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { AnalysisExecutor } from './analyses/executor.js';
+import { OutputLengths } from './analyses/output-lengths.js';
 import { type JobQueue, LocalQueue } from './analyses/queue.js';
 import type { AnalysisRecord } from './analyses/record.js';
 import { bullLockKey, RedisQueue } from './analyses/redis-queue.js';
@@ -94,6 +95,7 @@ export async function createEngine(
     redis ? new RedisPatternStore(redis.commands, redisPrefix) : undefined,
     { maxPerOwner: config.MAX_CUSTOM_PATTERNS_PER_KEY },
   );
+  const lengths = new OutputLengths();
   const executor = new AnalysisExecutor({
     store,
     registry,
@@ -102,6 +104,11 @@ export async function createEngine(
     ttlSeconds: config.ANALYSIS_TTL_SECONDS,
     maxEventBytes: config.MAX_ANALYSIS_EVENT_BYTES,
     onFinished: observer ? (status) => observer.analysisFinished(status) : undefined,
+    observe: (_job, event) => {
+      if (event.type === 'model.completed' && !event.data.cached) {
+        lengths.observe(event.data.model, event.data.usage.outputTokens);
+      }
+    },
   });
   const queue: JobQueue = redis
     ? new RedisQueue({
@@ -129,6 +136,7 @@ export async function createEngine(
     queue,
     executor,
     links: options.links ?? ((id) => ({ self: `/v1/analyses/${id}`, events: `/v1/analyses/${id}/events` })),
+    lengths,
     inputLimits: {
       maxInputBytes: config.MAX_ANALYSIS_INPUT_BYTES,
       maxMetadataBytes: config.MAX_METADATA_BYTES,

@@ -8,6 +8,7 @@ import { type CouncilRanking, rankCouncil, withRanking } from '../orchestration/
 import { type CompletedStage, type PatternRunEnd, runPattern } from '../orchestration/run-pattern.js';
 import type { StageOutput } from '../orchestration/stage-inputs.js';
 import type { AnalysisEventPayload } from './events.js';
+import type { AnalysisJob } from './job.js';
 import { JobLog, LostOwnership } from './job-log.js';
 import { type AnalysisRecord, type JobErrorInfo, TERMINAL_STATUSES } from './record.js';
 import { reduce } from './reduce.js';
@@ -29,6 +30,8 @@ export interface ExecutorOptions {
   /** Event bytes per analysis past which model deltas are left out (MAX_ANALYSIS_EVENT_BYTES). */
   maxEventBytes?: number | undefined;
   onFinished?: (status: string) => void;
+  /** In-process readers of every event a run emits (output lengths, spend, metrics). */
+  observe?: ((job: AnalysisJob, event: AnalysisEventPayload) => void) | undefined;
   /** Epoch milliseconds; events are stamped with it. */
   now?: () => number;
 }
@@ -60,7 +63,13 @@ export class AnalysisExecutor {
       { ttlSeconds: this.options.ttlSeconds, now: this.now, maxEventBytes: this.options.maxEventBytes },
       write,
     );
-    const emit = log.emit;
+    const observe = this.options.observe;
+    const emit = observe
+      ? (event: AnalysisEventPayload) => {
+          log.emit(event);
+          observe(job, event);
+        }
+      : log.emit;
     const record = stored.record;
     const completed = new Map<string, CompletedStage>();
     if (record.status === 'running') {

@@ -5,6 +5,7 @@ import {
   type StageStatus,
 } from '../orchestration/events.js';
 import type { Usage } from '../providers/spec.js';
+import type { AnalysisEstimate } from './estimate.js';
 
 /** Every code the contract names: the engine's, and a job's own (its workers kept dying). */
 export const ERROR_CODES = [...ENGINE_ERROR_CODES, 'worker_lost'] as const;
@@ -58,6 +59,8 @@ export interface AnalysisRecord {
   stages: StageRecord[];
   result: AnalysisResult | null;
   usage: Usage & { costUsd: number };
+  /** The estimate the analysis was admitted with (its `max` is what a budget reserved). */
+  estimate: AnalysisEstimate | null;
   error: JobErrorInfo | null;
   warnings: string[];
   metadata: Record<string, unknown>;
@@ -89,6 +92,7 @@ export interface NewRecordInput {
   /** Epoch milliseconds. */
   createdAt: number;
   links: AnalysisRecord['links'];
+  estimate?: AnalysisEstimate | undefined;
 }
 
 /** The record of an analysis just accepted: what every event after `analysis.queued` reduces from. */
@@ -112,6 +116,7 @@ export function newRecord(input: NewRecordInput): AnalysisRecord {
     })),
     result: null,
     usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    estimate: input.estimate ?? null,
     error: null,
     warnings: input.warnings,
     metadata: input.metadata,

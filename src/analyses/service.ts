@@ -6,12 +6,14 @@ import { adaptSettings } from '../models/settings.js';
 import type { PatternCatalog } from '../orchestration/catalog.js';
 import type { RunOptions } from '../orchestration/events.js';
 import { ServiceError } from './errors.js';
+import { type AnalysisEstimate, estimateAnalysis } from './estimate.js';
 import { TERMINAL_EVENTS } from './events.js';
 import type { AnalysisExecutor } from './executor.js';
 import { newAnalysisId } from './ids.js';
 import { checkInputBudget, type InputLimits } from './input-budget.js';
 import type { AnalysisJob } from './job.js';
 import { checkAllowed, type KeyPolicy } from './key-policy.js';
+import type { OutputLengths } from './output-lengths.js';
 import type { JobQueue } from './queue.js';
 import { type AnalysisRecord, newRecord, TERMINAL_STATUSES } from './record.js';
 import type { AnalysisStore, ListQuery } from './store/store.js';
@@ -36,6 +38,8 @@ export interface AnalysisServiceOptions {
   links: (id: string, createdAtMs: number) => AnalysisRecord['links'];
   /** The byte budget of an analysis's input. */
   inputLimits: InputLimits;
+  /** Output lengths seen per model: what an estimate's `expected` assumes. */
+  lengths: OutputLengths;
 }
 
 const QUEUE_FULL = 'The analysis queue is full: retry later.';
@@ -90,8 +94,11 @@ export class AnalysisService {
     }
   }
 
-  /** Creates and enqueues an analysis; answers the record as accepted (queued). */
-  private async create(owner: string, input: CreateAnalysisInput, key?: KeyPolicy): Promise<AnalysisRecord> {
+  /**
+   * What an analysis would be: its pattern, models and settings, checked
+   * against what the key may use, and its estimate. No model is called.
+   */
+  private async resolve(owner: string, input: CreateAnalysisInput, key: KeyPolicy | undefined) {
     const { registry, catalog } = this.options;
     const patternName = input.pattern ?? 'standard';
     const pattern = await catalog.get(owner, patternName);
@@ -113,10 +120,31 @@ export class AnalysisService {
       throw error;
     }
     checkAllowed(key, pattern.name, [...selection.models, selection.synthesisModel]);
+    const options = input.options ?? {};
+    const estimate = estimateAnalysis(registry, this.options.lengths, {
+      pattern,
+      models: selection.models,
+      synthesisModel: selection.synthesisModel,
+      prompt: input.prompt,
+      system: input.system,
+      options,
+    });
+    return { pattern, selection, options, estimate };
+  }
+
+  /** The estimate of an analysis (`POST /v1/analyses/estimate`): nothing is stored or called. */
+  async estimate(owner: string, input: CreateAnalysisInput, key?: KeyPolicy): Promise<AnalysisEstimate> {
+    checkInputBudget(input, this.options.inputLimits);
+    return (await this.resolve(owner, input, key)).estimate;
+  }
+
+  /** Creates and enqueues an analysis; answers the record as accepted (queued). */
+  private async create(owner: string, input: CreateAnalysisInput, key?: KeyPolicy): Promise<AnalysisRecord> {
+    const { registry } = this.options;
+    const { pattern, selection, options, estimate } = await this.resolve(owner, input, key);
     if (!(await this.options.queue.hasRoom())) {
       throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });
     }
-    const options = input.options ?? {};
     const warnings: string[] = [];
     for (const id of new Set([...selection.models, selection.synthesisModel])) {
       warnings.push(...adaptSettings(registry.get(id)!, options).warnings);
@@ -132,6 +160,7 @@ export class AnalysisService {
       metadata: input.metadata ?? {},
       createdAt,
       links: this.options.links(id, createdAt),
+      estimate,
     });
     const job: AnalysisJob = { id, owner, prompt: input.prompt, system: input.system, options, pattern };
     await this.store.insert(record, job);
