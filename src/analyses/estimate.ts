@@ -1,6 +1,6 @@
 import type { ModelRegistry, RegisteredModel } from '../models/registry.js';
 import { adaptSettings } from '../models/settings.js';
-import { tokenCounterFor } from '../models/tokens.js';
+import { type TokenCounter, tokenCounterFor } from '../models/tokens.js';
 import type { RunOptions } from '../orchestration/events.js';
 import type { PatternDefinition } from '../orchestration/patterns/types.js';
 import { StageInputs, type StageOutput } from '../orchestration/stage-inputs.js';
@@ -72,6 +72,17 @@ export function estimateAnalysis(
     return found;
   };
   const counters = new Map<string, string[]>();
+  // The same text (a first stage's prompt, for every model) is counted once per tokenizer.
+  const counted = new Map<string, number>();
+  const count = (counter: TokenCounter, text: string) => {
+    const key = `${counter.name}\n${text}`;
+    let found = counted.get(key);
+    if (found === undefined) {
+      found = counter.count(text);
+      counted.set(key, found);
+    }
+    return found;
+  };
   const estimate: AnalysisEstimate = {
     calls: 0,
     stages: [],
@@ -103,7 +114,7 @@ export function estimateAnalysis(
         quotedExpected += producer.expected;
         return '';
       });
-      const own = counter.count(text) + (input.system ? counter.count(input.system) : 0);
+      const own = count(counter, text) + (input.system ? count(counter, input.system) : 0);
       const { inputCostPerMTok, outputCostPerMTok } = model.pricing;
       row.inputTokens += own + quotedMax;
       row.maxOutputTokens += max;
