@@ -10,6 +10,7 @@ import { estimateRoutes } from './http/native/estimate.js';
 import { healthRoutes } from './http/native/health.js';
 import { modelRoutes } from './http/native/models.js';
 import { patternRoutes } from './http/native/patterns.js';
+import { usageRoutes } from './http/native/usage.js';
 import { ApiKeyAuth, apiKeyAuth } from './http/plugins/auth.js';
 import { AuthFailureLimiter } from './http/plugins/auth-failures.js';
 import { registerDraining } from './http/plugins/draining.js';
@@ -93,6 +94,7 @@ async function chorus(app: FastifyInstance, options: AppOptions): Promise<void> 
     await v1.register(perKeyRateLimit, { perMinute: config.RATE_LIMIT_PER_MINUTE });
     await v1.register(analysisRoutes, { service });
     await v1.register(estimateRoutes, { service });
+    await v1.register(usageRoutes, { budgets: engine.budgets, auth, now: options.now });
     await v1.register(analysisEventRoutes, {
       store,
       tokens,

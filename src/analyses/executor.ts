@@ -30,6 +30,8 @@ export interface ExecutorOptions {
   /** Event bytes per analysis past which model deltas are left out (MAX_ANALYSIS_EVENT_BYTES). */
   maxEventBytes?: number | undefined;
   onFinished?: (status: string) => void;
+  /** Told when an analysis has ended (its budget reservation is given back). */
+  onEnded?: ((analysisId: string) => Promise<void>) | undefined;
   /** In-process readers of every event a run emits (output lengths, spend, metrics). */
   observe?: ((job: AnalysisJob, event: AnalysisEventPayload) => void) | undefined;
   /** Epoch milliseconds; events are stamped with it. */
@@ -154,6 +156,8 @@ export class AnalysisExecutor {
           ? { type: 'analysis.cancelled', data: {} }
           : { type: 'analysis.failed', data: { error: end.error } };
     const final = reduce(record, event, at, { ttlSeconds: this.options.ttlSeconds });
+    // Settled before the end is told: whoever sees the terminal event sees the key's budget settled.
+    await this.options.onEnded?.(record.id);
     // The contract's completion event carries the final record itself.
     const stored = await this.options.store.append(
       record.id,

@@ -5,4 +5,6 @@ import type { PatternDefinition } from '../orchestration/patterns/types.js';
 export interface AnalysisJob extends RunRequest {
   /** The pattern as it was when the analysis was accepted (any worker can run it). */
   pattern: PatternDefinition;
+  /** The budget window its worst case was reserved in; undefined when its key has no budget. */
+  budgetWindow?: string | undefined;
 }

@@ -59,8 +59,8 @@ export interface AnalysisRecord {
   stages: StageRecord[];
   result: AnalysisResult | null;
   usage: Usage & { costUsd: number };
-  /** The estimate the analysis was admitted with (its `max` is what a budget reserved). */
-  estimate: AnalysisEstimate | null;
+  /** The estimate the analysis was admitted with (its `max` is what a budget reserved); absent from records older than estimates. */
+  estimate?: AnalysisEstimate | undefined;
   error: JobErrorInfo | null;
   warnings: string[];
   metadata: Record<string, unknown>;
@@ -116,7 +116,7 @@ export function newRecord(input: NewRecordInput): AnalysisRecord {
     })),
     result: null,
     usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
-    estimate: input.estimate ?? null,
+    ...(input.estimate ? { estimate: input.estimate } : {}),
     error: null,
     warnings: input.warnings,
     metadata: input.metadata,

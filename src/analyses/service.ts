@@ -5,6 +5,7 @@ import { SelectionError, selectModels } from '../models/selector.js';
 import { adaptSettings } from '../models/settings.js';
 import type { PatternCatalog } from '../orchestration/catalog.js';
 import type { RunOptions } from '../orchestration/events.js';
+import type { Budgets } from './budget/budgets.js';
 import { ServiceError } from './errors.js';
 import { type AnalysisEstimate, estimateAnalysis } from './estimate.js';
 import { TERMINAL_EVENTS } from './events.js';
@@ -38,6 +39,8 @@ export interface AnalysisServiceOptions {
   links: (id: string, createdAtMs: number) => AnalysisRecord['links'];
   /** The byte budget of an analysis's input. */
   inputLimits: InputLimits;
+  /** Keys' budgets: admission reserves an analysis's worst case. */
+  budgets: Budgets;
   /** Output lengths seen per model: what an estimate's `expected` assumes. */
   lengths: OutputLengths;
 }
@@ -162,13 +165,36 @@ export class AnalysisService {
       links: this.options.links(id, createdAt),
       estimate,
     });
-    const job: AnalysisJob = { id, owner, prompt: input.prompt, system: input.system, options, pattern };
-    await this.store.insert(record, job);
-    await this.store.append(id, { type: 'analysis.queued', data: {} });
-    if (!(await this.options.queue.enqueue(id))) {
-      await this.store.delete(id);
-      throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });
+    // The worst case is reserved against the key's budget (402 when it does not fit); the run
+    // may then never cost more than was reserved.
+    const { budgets } = this.options;
+    const budgetWindow = await budgets.admit(key, id, estimate.costUsd.max);
+    const runOptions =
+      budgetWindow === undefined
+        ? options
+        : {
+            ...options,
+            maxCostUsd: Math.min(options.maxCostUsd ?? estimate.costUsd.max, estimate.costUsd.max),
+          };
+    const job: AnalysisJob = {
+      id,
+      owner,
+      prompt: input.prompt,
+      system: input.system,
+      options: runOptions,
+      pattern,
+      budgetWindow,
+    };
+    let queued = false;
+    try {
+      await this.store.insert(record, job);
+      await this.store.append(id, { type: 'analysis.queued', data: {} });
+      queued = await this.options.queue.enqueue(id);
+      if (!queued) await this.store.delete(id);
+    } finally {
+      if (!queued && key && budgetWindow !== undefined) await budgets.cancelAdmission(key, budgetWindow, id);
     }
+    if (!queued) throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });
     return record;
   }
 

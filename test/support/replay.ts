@@ -26,6 +26,7 @@ export function acceptedRecordOf(final: AnalysisRecord): AnalysisRecord {
     metadata: final.metadata,
     createdAt: Date.parse(final.createdAt),
     links: final.links,
+    estimate: final.estimate,
   });
 }
 

@@ -53,6 +53,11 @@ export class ApiKeyAuth {
     this.keys = keys.map((key) => ({ digest: Buffer.from(key.sha256, 'hex'), key }));
   }
 
+  /** The key of that name (an admin reading another key's usage). */
+  byName(name: string): AuthKey | undefined {
+    return this.keys.find((known) => known.key.name === name)?.key;
+  }
+
   get enabled(): boolean {
     return this.keys.length > 0;
   }

@@ -123,7 +123,7 @@ export const analysisRecordSchema = z
       })
       .nullable(),
     usage: usageSchema.extend({ costUsd: z.number() }),
-    estimate: estimateSchema.nullable().optional().describe('the estimate the analysis was admitted with'),
+    estimate: estimateSchema.optional().describe('the estimate the analysis was admitted with'),
     error: errorInfoSchema.nullable(),
     warnings: z.array(z.string()),
     metadata: z.record(z.string(), z.unknown()),
