@@ -168,13 +168,16 @@ export class AnalysisService {
     // The worst case is reserved against the key's budget (402 when it does not fit); the run
     // may then never cost more than was reserved.
     const { budgets } = this.options;
-    const budgetWindow = await budgets.admit(key, id, estimate.costUsd.max);
+    const admitted = await budgets.admit(key, id, estimate.costUsd.max);
+    const budgetWindow = admitted?.window;
+    // A run that would take more than what is left of the budget stops with budget_exceeded
+    // (free models cannot spend: their runs are left alone).
     const runOptions =
-      budgetWindow === undefined
+      admitted === undefined || estimate.costUsd.max === 0
         ? options
         : {
             ...options,
-            maxCostUsd: Math.min(options.maxCostUsd ?? estimate.costUsd.max, estimate.costUsd.max),
+            maxCostUsd: Math.min(options.maxCostUsd ?? admitted.mayCostUsd, admitted.mayCostUsd),
           };
     const job: AnalysisJob = {
       id,

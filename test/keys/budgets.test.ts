@@ -107,6 +107,22 @@ describe('budgets', () => {
     }
   });
 
+  it('runs analyses of free models for a budgeted key (nothing to spend, nothing to stop)', async () => {
+    const free = simProvider([simModel('gpt-4.1', { latencyMs: 1 })]);
+    const app = await startApp({
+      env: { STORE: 'memory', KEYS_FILE: keysFile() },
+      providers: [free],
+      patterns: [ONE_CALL],
+    });
+    try {
+      const answer = await post(app, '/v1/analyses', BODY, true);
+      expect(answer.status).toBe(200);
+      expect(await json(answer)).toMatchObject({ status: 'succeeded', estimate: { costUsd: { max: 0 } } });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('Redis: two instances sharing one ledger never overspend, and a restart loses no spend', async () => {
     const prefix = `test-budget-${Date.now().toString(36)}`;
     const env = { STORE: 'redis', KEYS_FILE: keysFile(), REDIS_PREFIX: prefix };

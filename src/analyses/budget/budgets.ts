@@ -58,15 +58,22 @@ export class Budgets {
 
   /**
    * Reserves `maxUsd` for an analysis of `key`; refuses (402) one that does
-   * not fit. Answers the window reserved in (undefined for a key without budget).
+   * not fit. Answers the window reserved in and what the analysis may spend
+   * at most (its reservation and what no one else holds); undefined for a key
+   * without budget.
    */
-  async admit(key: KeyPolicy | undefined, analysisId: string, maxUsd: number): Promise<string | undefined> {
+  async admit(
+    key: KeyPolicy | undefined,
+    analysisId: string,
+    maxUsd: number,
+  ): Promise<{ window: string; mayCostUsd: number } | undefined> {
     if (!key?.budget) return undefined;
     const { usd, period } = key.budget;
     const { window, resetsAt } = budgetWindow(period, this.now());
     const amount = toNano(maxUsd);
     const outcome = await this.ledger.reserve(key.name, window, analysisId, amount, toNano(usd));
-    if (outcome.ok) return window;
+    if (outcome.ok)
+      return { window, mayCostUsd: toUsd(toNano(usd) - outcome.spent - outcome.reserved + amount) };
     const spentUsd = toUsd(outcome.spent);
     const reservedUsd = toUsd(outcome.reserved);
     const when = resetsAt ? `it resets at ${resetsAt}` : 'it never resets (period total)';
