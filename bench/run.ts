@@ -32,6 +32,7 @@ import { BENCH_DIR, killAllChildren, startHelper } from './lib/processes.js';
 import { reportProfiles } from './lib/profile-report.js';
 import { describeMachine, resultsPath, type ScenarioRecord, writeResults } from './lib/results-file.js';
 import { formatTable } from './lib/results-table.js';
+import { budgetOverhead } from './scenarios/budget-overhead.js';
 import { capacity } from './scenarios/capacity.js';
 import type { BenchContext, ScenarioResult } from './scenarios/context.js';
 import { criticalPath, fanOut } from './scenarios/critical-path.js';
@@ -43,6 +44,7 @@ import { sseFanOut } from './scenarios/sse.js';
 
 const SCENARIOS: Record<string, (context: BenchContext) => Promise<ScenarioResult>> = {
   overhead,
+  budgetOverhead,
   criticalPath,
   fanOut,
   latencyUnderLoad,

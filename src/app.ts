@@ -6,11 +6,14 @@ import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import { analysisLinks } from './http/links.js';
 import { analysisRoutes } from './http/native/analyses.js';
 import { analysisEventRoutes } from './http/native/analysis-events.js';
+import { estimateRoutes } from './http/native/estimate.js';
 import { healthRoutes } from './http/native/health.js';
 import { modelRoutes } from './http/native/models.js';
 import { patternRoutes } from './http/native/patterns.js';
+import { usageRoutes } from './http/native/usage.js';
 import { accessLog } from './http/plugins/access-log.js';
-import { apiKeyAuth } from './http/plugins/auth.js';
+import { ApiKeyAuth, apiKeyAuth } from './http/plugins/auth.js';
+import { AuthFailureLimiter } from './http/plugins/auth-failures.js';
 import { registerDraining } from './http/plugins/draining.js';
 import { Metrics, metricsPlugin } from './http/plugins/metrics.js';
 import { openApi } from './http/plugins/openapi.js';
@@ -28,6 +31,8 @@ export interface AppOptions extends EngineOptions {
 declare module 'fastify' {
   interface FastifyInstance {
     chorus: Engine;
+    /** The API keys in force; `replace` swaps them (KEYS_FILE reloaded on SIGHUP). */
+    apiKeys: ApiKeyAuth;
   }
 }
 
@@ -49,6 +54,11 @@ async function chorus(app: FastifyInstance, options: AppOptions): Promise<void> 
   const { service, store, registry, catalog, caller, queue } = engine;
   metrics.watch(queue, registry, caller);
   app.decorate('chorus', engine);
+  const auth = new ApiKeyAuth(
+    config.keys,
+    new AuthFailureLimiter({ maxFailures: config.AUTH_FAILURES_PER_MINUTE, now: options.now }),
+  );
+  app.decorate('apiKeys', auth);
   app.addHook('onClose', async () => engine.close());
 
   await app.register(problemDetails, { maxValidationErrors: config.MAX_VALIDATION_ERRORS });
@@ -80,13 +90,13 @@ async function chorus(app: FastifyInstance, options: AppOptions): Promise<void> 
   if (config.ROLE === 'worker') return;
   await app.register(async (v1) => {
     await v1.register(apiKeyAuth, {
-      keys: config.API_KEYS,
-      maxFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
-      now: options.now,
+      auth,
       allowToken: (request) => request.routeOptions.url === '/v1/analyses/:id/events',
     });
     await v1.register(perKeyRateLimit, { perMinute: config.RATE_LIMIT_PER_MINUTE });
     await v1.register(analysisRoutes, { service });
+    await v1.register(estimateRoutes, { service });
+    await v1.register(usageRoutes, { budgets: engine.budgets, auth, now: options.now });
     await v1.register(analysisEventRoutes, {
       store,
       tokens,

@@ -1,5 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { Budgets } from './analyses/budget/budgets.js';
+import { MemoryLedger } from './analyses/budget/ledger.js';
+import { RedisLedger } from './analyses/budget/redis-ledger.js';
 import { AnalysisExecutor } from './analyses/executor.js';
+import { OutputLengths } from './analyses/output-lengths.js';
 import { type JobQueue, LocalQueue } from './analyses/queue.js';
 import type { AnalysisRecord } from './analyses/record.js';
 import { bullLockKey, RedisQueue } from './analyses/redis-queue.js';
@@ -22,6 +26,7 @@ import { PatternCatalog } from './orchestration/catalog.js';
 import type { PatternDefinition } from './orchestration/patterns/types.js';
 import { toProviderEntries } from './provider-entries.js';
 import { PROVIDER_FACTORIES } from './providers/index.js';
+import type { Usage } from './providers/spec.js';
 
 export interface EngineOptions {
   providerFactories?: Readonly<Record<string, ProviderFactory>> | undefined;
@@ -33,7 +38,13 @@ export interface EngineOptions {
   /** The links of a new analysis; by default its paths alone (the HTTP layer adds a stream token). */
   links?: ((id: string, createdAtMs: number) => AnalysisRecord['links']) | undefined;
   /** Told about model calls and finished analyses (the HTTP layer's metrics). */
-  observer?: (CallObserver & { analysisFinished(status: string): void }) | undefined;
+  observer?:
+    | (CallObserver & {
+        analysisFinished(status: string): void;
+        /** A model call's tokens and cost, by key name and model. */
+        charged?(key: string, model: string, usage: Usage, costUsd: number): void;
+      })
+    | undefined;
   /** Webhook delivery's DNS, retry waits, timers and clock (tests). */
   webhooks?: WebhookOverrides | undefined;
 }
@@ -50,6 +61,7 @@ export interface Engine {
   service: AnalysisService;
   /** Undefined when WEBHOOK_SECRET is not set. */
   webhooks: Webhooks | undefined;
+  budgets: Budgets;
   /** Stops taking work and lets running analyses end (or hands them to another worker). */
   shutdown(graceMs: number): Promise<void>;
   close(): Promise<void>;
@@ -121,6 +133,12 @@ export async function createEngine(
         options.webhooks,
       )
     : undefined;
+  const lengths = new OutputLengths();
+  const budgets = new Budgets(
+    redis ? new RedisLedger(redis.commands, redisPrefix) : new MemoryLedger(),
+    store,
+    logger,
+  );
   const executor = new AnalysisExecutor({
     store,
     registry,
@@ -138,6 +156,13 @@ export async function createEngine(
           });
         }
       : undefined,
+    observe: (job, event) => {
+      if (event.type !== 'model.completed') return;
+      budgets.observe(job, event);
+      observer?.charged?.(job.owner, event.data.model, event.data.usage, event.data.costUsd);
+      if (!event.data.cached) lengths.observe(event.data.model, event.data.usage.outputTokens);
+    },
+    beforeEnd: (id) => budgets.ended(id),
   });
   const queue: JobQueue = redis
     ? new RedisQueue({
@@ -165,6 +190,8 @@ export async function createEngine(
     queue,
     executor,
     links: options.links ?? ((id) => ({ self: `/v1/analyses/${id}`, events: `/v1/analyses/${id}/events` })),
+    lengths,
+    budgets,
     inputLimits: {
       maxInputBytes: config.MAX_ANALYSIS_INPUT_BYTES,
       maxMetadataBytes: config.MAX_METADATA_BYTES,
@@ -185,6 +212,7 @@ export async function createEngine(
     queue,
     service,
     webhooks,
+    budgets,
     shutdown: (graceMs) => queue.shutdown(graceMs),
     async close() {
       clearInterval(probe);

@@ -9,7 +9,7 @@ import Fastify, {
 } from 'fastify';
 import { pino } from 'pino';
 import { type AppOptions, chorusApp } from './app.js';
-import { type Config, ConfigError, loadConfig } from './config/index.js';
+import { type Config, ConfigError, loadConfig, loadKeys } from './config/index.js';
 import { closeHooksTimeoutMs } from './http/plugins/draining.js';
 import { clientErrorHandler, frameworkErrors, REQUEST_ID } from './http/protocol-errors.js';
 import { loggerOptions, SERIALIZERS } from './logger.js';
@@ -69,6 +69,31 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
+/**
+ * SIGHUP: reads API_KEYS and KEYS_FILE again. A bad file is logged (file, line,
+ * field — never a key) and the keys in force stay.
+ */
+export function reloadKeys(
+  app: FastifyInstance,
+  config: Config,
+  logger: pino.Logger,
+  source: NodeJS.ProcessEnv = process.env,
+): boolean {
+  try {
+    const keys = loadKeys(config.API_KEYS, config.KEYS_FILE, source);
+    if (app.apiKeys.enabled && keys.length === 0) {
+      throw new ConfigError('the reloaded keys name no key: that would turn authentication off.');
+    }
+    app.apiKeys.replace(keys);
+    logger.info({ keys: keys.map((key) => key.name) }, 'API keys reloaded');
+    return true;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.error({ problem: error.message }, 'KEYS_FILE reload failed: the keys in force stay');
+    return false;
+  }
+}
+
 /** The only file that listens: config, app, graceful shutdown. */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -113,6 +138,7 @@ async function main(): Promise<void> {
       },
     );
   };
+  process.on('SIGHUP', () => reloadKeys(app, config, logger));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 

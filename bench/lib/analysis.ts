@@ -17,9 +17,15 @@ export interface AnalysisOutcome {
 export async function runAnalysis(
   serviceUrl: string,
   body: Record<string, unknown>,
+  headers: Record<string, string> = {},
 ): Promise<AnalysisOutcome> {
   try {
-    const answer = await postJson(`${serviceUrl}/v1/analyses`, body, { prefer: 'wait=60' }, 90_000);
+    const answer = await postJson(
+      `${serviceUrl}/v1/analyses`,
+      body,
+      { prefer: 'wait=60', ...headers },
+      90_000,
+    );
     if (answer.status !== 200) {
       return { ok: false, ms: answer.ms, status: answer.status, detail: answer.body.slice(0, 300) };
     }

@@ -5,6 +5,8 @@ export type ServiceErrorKind =
   | 'too_large'
   | 'conflict'
   | 'unprocessable'
+  | 'forbidden'
+  | 'budget_exhausted'
   | 'unavailable'
   | 'idempotency_conflict'
   | 'idempotency_mismatch';
@@ -17,6 +19,14 @@ export class ServiceError extends Error {
     readonly details: {
       errors?: Array<{ path: string; message: string }>;
       retryAfterSeconds?: number;
+      /** budget_exhausted: the budget, what is spent and when it resets. */
+      budget?: {
+        usd: number;
+        period: string;
+        spentUsd: number;
+        reservedUsd: number;
+        resetsAt: string | null;
+      };
     } = {},
   ) {
     super(message);

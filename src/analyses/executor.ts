@@ -8,6 +8,7 @@ import { type CouncilRanking, rankCouncil, withRanking } from '../orchestration/
 import { type CompletedStage, type PatternRunEnd, runPattern } from '../orchestration/run-pattern.js';
 import type { StageOutput } from '../orchestration/stage-inputs.js';
 import type { AnalysisEventPayload } from './events.js';
+import type { AnalysisJob } from './job.js';
 import { JobLog, LostOwnership } from './job-log.js';
 import { type AnalysisRecord, type JobErrorInfo, TERMINAL_STATUSES } from './record.js';
 import { reduce } from './reduce.js';
@@ -31,6 +32,10 @@ export interface ExecutorOptions {
   onFinished?: (status: string) => void;
   /** Told the final record of every analysis this process ended (webhooks read it). */
   onEnded?: (record: AnalysisRecord) => void;
+  /** Awaited before the terminal event is written (the key's budget reservation is given back). */
+  beforeEnd?: ((analysisId: string) => Promise<void>) | undefined;
+  /** In-process readers of every event a run emits (output lengths, spend, metrics). */
+  observe?: ((job: AnalysisJob, event: AnalysisEventPayload) => void) | undefined;
   /** Epoch milliseconds; events are stamped with it. */
   now?: () => number;
 }
@@ -62,7 +67,13 @@ export class AnalysisExecutor {
       { ttlSeconds: this.options.ttlSeconds, now: this.now, maxEventBytes: this.options.maxEventBytes },
       write,
     );
-    const emit = log.emit;
+    const observe = this.options.observe;
+    const emit = observe
+      ? (event: AnalysisEventPayload) => {
+          log.emit(event);
+          observe(job, event);
+        }
+      : log.emit;
     const record = stored.record;
     const completed = new Map<string, CompletedStage>();
     if (record.status === 'running') {
@@ -140,6 +151,8 @@ export class AnalysisExecutor {
           ? { type: 'analysis.cancelled', data: {} }
           : { type: 'analysis.failed', data: { error: end.error } };
     const final = reduce(record, event, at, { ttlSeconds: this.options.ttlSeconds });
+    // Settled before the end is told: whoever sees the terminal event sees the key's budget settled.
+    await this.options.beforeEnd?.(record.id);
     // The contract's completion event carries the final record itself.
     const stored = await this.options.store.append(
       record.id,

@@ -8,4 +8,6 @@ export interface AnalysisJob extends RunRequest {
   pattern: PatternDefinition;
   /** Each model's call settings, adapted once when the analysis was accepted (absent in jobs accepted before). */
   settings?: Record<string, CallSettings> | undefined;
+  /** The budget window its worst case was reserved in; undefined when its key has no budget. */
+  budgetWindow?: string | undefined;
 }

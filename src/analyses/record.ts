@@ -5,6 +5,7 @@ import {
   type StageStatus,
 } from '../orchestration/events.js';
 import type { Usage } from '../providers/spec.js';
+import type { AnalysisEstimate } from './estimate.js';
 import type { AnalysisWebhook } from './webhooks/types.js';
 
 /** Every code the contract names: the engine's, and a job's own (its workers kept dying). */
@@ -59,6 +60,8 @@ export interface AnalysisRecord {
   stages: StageRecord[];
   result: AnalysisResult | null;
   usage: Usage & { costUsd: number };
+  /** The estimate the analysis was admitted with (its `max` is what a budget reserved); absent from records older than estimates. */
+  estimate?: AnalysisEstimate | undefined;
   error: JobErrorInfo | null;
   warnings: string[];
   metadata: Record<string, unknown>;
@@ -93,6 +96,7 @@ export interface NewRecordInput {
   createdAt: number;
   links: AnalysisRecord['links'];
   webhook?: { url: string } | undefined;
+  estimate?: AnalysisEstimate | undefined;
 }
 
 /** The record of an analysis just accepted: what every event after `analysis.queued` reduces from. */
@@ -116,6 +120,7 @@ export function newRecord(input: NewRecordInput): AnalysisRecord {
     })),
     result: null,
     usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    ...(input.estimate ? { estimate: input.estimate } : {}),
     error: null,
     warnings: input.warnings,
     metadata: input.metadata,

@@ -4,12 +4,16 @@ import { canonicalJson } from '../models/resilience/response-cache.js';
 import { adaptSettings, type CallSettings } from '../models/settings.js';
 import type { PatternCatalog } from '../orchestration/catalog.js';
 import type { RunOptions } from '../orchestration/events.js';
+import type { Budgets } from './budget/budgets.js';
 import { ServiceError } from './errors.js';
+import { type AnalysisEstimate, estimateAnalysis } from './estimate.js';
 import { TERMINAL_EVENTS } from './events.js';
 import type { AnalysisExecutor } from './executor.js';
 import { newAnalysisId } from './ids.js';
 import { checkInputBudget, checkRenderedPrompt, type InputLimits } from './input-budget.js';
 import type { AnalysisJob } from './job.js';
+import { checkAllowed, type KeyPolicy } from './key-policy.js';
+import type { OutputLengths } from './output-lengths.js';
 import type { JobQueue } from './queue.js';
 import { type AnalysisRecord, newRecord, TERMINAL_STATUSES } from './record.js';
 import { selectForRequest } from './selection.js';
@@ -39,6 +43,10 @@ export interface AnalysisServiceOptions {
   inputLimits: InputLimits;
   /** Webhook checks and deliveries; undefined when WEBHOOK_SECRET is not set. */
   webhooks?: Webhooks | undefined;
+  /** Keys' budgets: admission reserves an analysis's worst case. */
+  budgets: Budgets;
+  /** Output lengths seen per model: what an estimate's `expected` assumes. */
+  lengths: OutputLengths;
 }
 
 const QUEUE_FULL = 'The analysis queue is full: retry later.';
@@ -55,6 +63,8 @@ export class AnalysisService {
     owner: string,
     input: CreateAnalysisInput,
     idempotencyKey?: string,
+    /** The caller's key: its allowed models and patterns, its budget (none when auth is off). */
+    key?: KeyPolicy,
   ): Promise<{ record: AnalysisRecord; created: boolean }> {
     // Before any key is reserved: an input refused for its size never holds one.
     checkInputBudget(input, this.options.inputLimits);
@@ -81,7 +91,7 @@ export class AnalysisService {
       }
     }
     try {
-      const record = await this.create(owner, input);
+      const record = await this.create(owner, input, key);
       if (idempotencyKey !== undefined)
         await this.store.completeIdempotencyKey(owner, idempotencyKey, record.id);
       return { record, created: true };
@@ -91,8 +101,11 @@ export class AnalysisService {
     }
   }
 
-  /** Creates and enqueues an analysis; answers the record as accepted (queued). */
-  private async create(owner: string, input: CreateAnalysisInput): Promise<AnalysisRecord> {
+  /**
+   * What an analysis would be: its pattern, models and settings, checked
+   * against what the key may use, and its estimate. No model is called.
+   */
+  private async resolve(owner: string, input: CreateAnalysisInput, key: KeyPolicy | undefined) {
     const { registry, catalog } = this.options;
     const patternName = input.pattern ?? 'standard';
     const pattern = await catalog.get(owner, patternName);
@@ -104,11 +117,33 @@ export class AnalysisService {
     }
     checkRenderedPrompt(pattern, input.prompt, this.options.inputLimits);
     const selection = selectForRequest(registry, input.models, input.synthesisModel);
+    checkAllowed(key, pattern.name, [...selection.models, selection.synthesisModel]);
+    const options = input.options ?? {};
+    const estimate = estimateAnalysis(registry, this.options.lengths, {
+      pattern,
+      models: selection.models,
+      synthesisModel: selection.synthesisModel,
+      prompt: input.prompt,
+      system: input.system,
+      options,
+    });
+    return { pattern, selection, options, estimate };
+  }
+
+  /** The estimate of an analysis (`POST /v1/analyses/estimate`): nothing is stored or called. */
+  async estimate(owner: string, input: CreateAnalysisInput, key?: KeyPolicy): Promise<AnalysisEstimate> {
+    checkInputBudget(input, this.options.inputLimits);
+    return (await this.resolve(owner, input, key)).estimate;
+  }
+
+  /** Creates and enqueues an analysis; answers the record as accepted (queued). */
+  private async create(owner: string, input: CreateAnalysisInput, key?: KeyPolicy): Promise<AnalysisRecord> {
+    const { registry } = this.options;
+    const { pattern, selection, options, estimate } = await this.resolve(owner, input, key);
     if (input.webhook) await this.checkWebhook(input.webhook.url);
     if (!(await this.options.queue.hasRoom())) {
       throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });
     }
-    const options = input.options ?? {};
     // Each model's settings are adapted once, here: the run uses them as they are.
     const warnings: string[] = [];
     const settings: Record<string, CallSettings> = {};
@@ -129,22 +164,42 @@ export class AnalysisService {
       createdAt,
       links: this.options.links(id, createdAt),
       webhook: input.webhook,
+      estimate,
     });
+    // The worst case is reserved against the key's budget (402 when it does not fit); the run
+    // may then never cost more than was reserved.
+    const { budgets } = this.options;
+    const admitted = await budgets.admit(key, id, estimate.costUsd.max);
+    const budgetWindow = admitted?.window;
+    // A run that would take more than what is left of the budget stops with budget_exceeded
+    // (free models cannot spend: their runs are left alone).
+    const runOptions =
+      admitted === undefined || estimate.costUsd.max === 0
+        ? options
+        : {
+            ...options,
+            maxCostUsd: Math.min(options.maxCostUsd ?? admitted.mayCostUsd, admitted.mayCostUsd),
+          };
     const job: AnalysisJob = {
       id,
       owner,
       prompt: input.prompt,
       system: input.system,
-      options,
+      options: runOptions,
       pattern,
       settings,
+      budgetWindow,
     };
-    await this.store.insert(record, job);
-    await this.store.append(id, { type: 'analysis.queued', data: {} });
-    if (!(await this.options.queue.enqueue(id))) {
-      await this.store.delete(id);
-      throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });
+    let queued = false;
+    try {
+      await this.store.insert(record, job);
+      await this.store.append(id, { type: 'analysis.queued', data: {} });
+      queued = await this.options.queue.enqueue(id);
+      if (!queued) await this.store.delete(id);
+    } finally {
+      if (!queued && key && budgetWindow !== undefined) await budgets.cancelAdmission(key, budgetWindow, id);
     }
+    if (!queued) throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });
     return record;
   }
 

@@ -56,6 +56,8 @@ export const envSchema = z.object({
   ANTHROPIC_BASE_URL: optionalString.pipe(z.url().optional()),
   ANTHROPIC_MODELS: optionalString.transform((value) => (value ? commaList.parse(value) : undefined)),
   MODELS_FILE: optionalString,
+  /** YAML or JSON file of named API keys with budgets and limits. */
+  KEYS_FILE: optionalString,
   STORE: z.enum(['memory', 'redis']).default('memory'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   /** Key prefix in Redis: deployments sharing one Redis use different prefixes. */

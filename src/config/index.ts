@@ -1,12 +1,16 @@
 import { ConfigError, type Env, parseEnv } from './env.js';
+import { loadKeys } from './keys-file.js';
 import { readModelsFile } from './models-file.js';
-import type { ModelConfig, ProviderConfig } from './types.js';
+import type { ConfiguredKey, ModelConfig, ProviderConfig } from './types.js';
 
 export { ConfigError } from './env.js';
-export type { ModelConfig, ProviderConfig } from './types.js';
+export { loadKeys } from './keys-file.js';
+export type { BudgetPeriod, ConfiguredKey, ModelConfig, ProviderConfig } from './types.js';
 
 export interface Config extends Env {
   providers: ProviderConfig[];
+  /** API_KEYS and KEYS_FILE's keys; none turns authentication off. */
+  keys: ConfiguredKey[];
   /** True when no provider was configured and the built-in simulator serves. */
   simulatorOnly: boolean;
   /** Things worth a warning at boot (auth off, simulator only, …). */
@@ -159,8 +163,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       'No provider is configured: serving the built-in simulator (sim/alpha, sim/beta, sim/gamma). Set OPENAI_API_KEY, ANTHROPIC_API_KEY or MODELS_FILE to use real models.',
     );
   }
-  if (env.API_KEYS.length === 0) {
-    warnings.push('API_KEYS is not set: authentication is off and every client can use every /v1 route.');
+  const keys = loadKeys(env.API_KEYS, env.KEYS_FILE, source);
+  if (keys.length === 0) {
+    warnings.push(
+      'Neither API_KEYS nor KEYS_FILE names a key: authentication is off and every client can use every /v1 route.',
+    );
   }
   if (env.MAX_METADATA_BYTES > env.MAX_ANALYSIS_INPUT_BYTES) {
     throw new ConfigError(
@@ -177,5 +184,5 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       `ROLE=${env.ROLE} needs STORE=redis: one process with the memory store must use ROLE=all.`,
     );
   }
-  return { ...env, providers, simulatorOnly, warnings };
+  return { ...env, providers, keys, simulatorOnly, warnings };
 }

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from './env.js';
 import { PROVIDER_KINDS } from './types.js';
+import { readYamlFile } from './yaml-file.js';
 
 const modelSchema = z
   .object({
@@ -48,41 +46,8 @@ export type ModelsFileProvider = z.output<typeof providerSchema> & { line: numbe
 
 /** Reads MODELS_FILE (YAML or JSON; JSON is YAML) and validates it, naming file and line on error. */
 export function readModelsFile(path: string): ModelsFileProvider[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(
-      `MODELS_FILE: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
-    );
-  }
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: true });
-  if (document.errors.length > 0) {
-    const first = document.errors[0]!;
-    const line = first.linePos?.[0]?.line ?? 1;
-    throw new ConfigError(`MODELS_FILE ${path}:${line}: ${first.message.split('\n')[0]}`);
-  }
-  const lineOf = (segments: PropertyKey[]): number => {
-    let node: unknown = document.contents;
-    let found = 1;
-    for (const segment of segments) {
-      if (isMap(node)) node = node.get(segment as string, true);
-      else if (isSeq(node)) node = node.get(segment as number, true);
-      else break;
-      const range = (node as { range?: [number, number, number] } | undefined)?.range;
-      if (range) found = lineCounter.linePos(range[0]).line;
-    }
-    return found;
-  };
-  const parsed = modelsFileSchema.safeParse(document.toJS());
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${path}:${lineOf(issue.path)}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`,
-    );
-    throw new ConfigError(`MODELS_FILE is invalid:\n  ${problems.join('\n  ')}`);
-  }
-  return parsed.data.providers.map((provider, index) => ({
+  const { data, lineOf } = readYamlFile('MODELS_FILE', path, modelsFileSchema);
+  return data.providers.map((provider, index) => ({
     ...provider,
     line: lineOf(['providers', index]),
   }));

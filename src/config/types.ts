@@ -34,3 +34,23 @@ export interface ProviderConfig {
   /** Where the provider came from, for boot errors: `env` or `<file>:<line>`. */
   source: string;
 }
+
+export const BUDGET_PERIODS = ['day', 'month', 'total'] as const;
+export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
+
+/** An API key as configured: its digest (never the key), its name and its limits. */
+export interface ConfiguredKey {
+  /** Shown in usage, logs and metrics; analyses and custom patterns belong to it. */
+  name: string;
+  /** SHA-256 of the key, hex. */
+  sha256: string;
+  budget?: { usd: number; period: BudgetPeriod } | undefined;
+  /** Globs of the models it may use; undefined = all. */
+  models?: string[] | undefined;
+  /** Globs of the patterns it may use; undefined = all. */
+  patterns?: string[] | undefined;
+  rpm?: number | undefined;
+  admin: boolean;
+  /** `API_KEYS` or `<file>:<line>`, for boot errors. */
+  source: string;
+}

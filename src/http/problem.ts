@@ -9,7 +9,12 @@ export const PROBLEMS = {
     status: 400,
   },
   unauthorized: { type: '/problems/unauthorized', title: 'Authentication is required.', status: 401 },
-  forbidden: { type: '/problems/forbidden', title: 'This action is not allowed.', status: 403 },
+  budgetExhausted: {
+    type: '/problems/budget-exhausted',
+    title: "The API key's budget does not cover this.",
+    status: 402,
+  },
+  forbidden: { type: '/problems/forbidden', title: 'This API key may not do this.', status: 403 },
   notFound: { type: '/problems/not-found', title: 'The resource was not found.', status: 404 },
   methodNotAllowed: {
     type: '/problems/method-not-allowed',
@@ -92,13 +97,20 @@ export interface ProblemBody {
   errors?: ProblemFieldError[];
 }
 
+export interface ProblemOptions {
+  errors?: ProblemFieldError[];
+  headers?: Record<string, string>;
+  /** Extension members of the problem (RFC 9457 §3.2), e.g. a budget's figures. */
+  extensions?: Record<string, unknown>;
+}
+
 /** An error a route throws to answer with a problem. */
 export class HttpProblem extends Error {
   override readonly name = 'HttpProblem';
   constructor(
     readonly kind: ProblemKind,
     readonly detail: string,
-    readonly options: { errors?: ProblemFieldError[]; headers?: Record<string, string> } = {},
+    readonly options: ProblemOptions = {},
   ) {
     super(detail);
   }
@@ -146,9 +158,9 @@ export function sendProblem(
   reply: FastifyReply,
   kind: ProblemKind,
   detail: string,
-  options: { errors?: ProblemFieldError[]; headers?: Record<string, string> } = {},
+  options: ProblemOptions = {},
 ): FastifyReply {
-  const body = problemBody(request, kind, detail, options.errors);
+  const body = { ...problemBody(request, kind, detail, options.errors), ...options.extensions };
   if (options.headers) reply.headers(options.headers);
   return reply.code(body.status).type('application/problem+json').send(JSON.stringify(body));
 }

@@ -27,6 +27,7 @@ export function acceptedRecordOf(final: AnalysisRecord): AnalysisRecord {
     createdAt: Date.parse(final.createdAt),
     links: final.links,
     webhook: final.webhook ? { url: final.webhook.url } : undefined,
+    estimate: final.estimate,
   });
 }
 

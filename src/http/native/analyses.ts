@@ -78,7 +78,7 @@ export async function analysisRoutes(
         response: {
           200: analysisRecordSchema,
           202: analysisRecordSchema,
-          ...problems(400, 401, 409, 413, 415, 422, 429, 503),
+          ...problems(400, 401, 402, 403, 409, 413, 415, 422, 429, 503),
         },
       },
     },
@@ -86,7 +86,7 @@ export async function analysisRoutes(
       const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
       const wait = parsePreferWait(request.headers.prefer);
       // What the service refuses (ServiceError) the problem-details handler answers.
-      const submitted = await service.submit(request.owner, request.body, idempotencyKey);
+      const submitted = await service.submit(request.owner, request.body, idempotencyKey, request.apiKey);
       const { record } = submitted;
       reply.header('location', record.links.self).header('vary', 'Prefer');
       if (!submitted.created) reply.header('idempotent-replayed', 'true');

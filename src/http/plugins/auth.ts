@@ -1,21 +1,30 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { KeyPolicy } from '../../analyses/key-policy.js';
 import { HttpProblem } from '../problem.js';
-import { AuthFailureLimiter } from './auth-failures.js';
+import type { AuthFailureLimiter } from './auth-failures.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The API key (as an id, never the key itself) the request acts for; `anonymous` when auth is off. */
+    /** The name of the API key the request acts for (never the key itself); `anonymous` when auth is off. */
     owner: string;
+    /** The key's limits; undefined when auth is off or a stream token stands for the key. */
+    apiKey: AuthKey | undefined;
   }
 }
 
 export const ANONYMOUS = 'anonymous';
 
+/** A configured key as auth knows it: its SHA-256 (hex), its name and its limits. */
+export interface AuthKey extends KeyPolicy {
+  sha256: string;
+  rpm?: number | undefined;
+}
+
 interface KnownKey {
   digest: Buffer;
-  owner: string;
+  key: AuthKey;
 }
 
 function digest(value: string): Buffer {
@@ -25,38 +34,45 @@ function digest(value: string): Buffer {
 /**
  * Bearer authentication for `/v1`. Keys are compared as SHA-256 digests with
  * `timingSafeEqual`, against every configured key, so the time taken does not
- * depend on where a guess differs. Requests are owned by an id derived from
- * the key, so the key itself is never stored.
+ * depend on where a guess differs. Only digests are held; requests are owned
+ * by the key's name. `replace` swaps the whole set at once (a reload).
  */
 export class ApiKeyAuth {
-  private readonly keys: KnownKey[];
+  private keys: KnownKey[] = [];
 
   constructor(
-    keys: readonly string[],
+    keys: readonly AuthKey[],
     /** Counts wrong keys per client address (AUTH_FAILURES_PER_MINUTE); none in unit uses. */
     private readonly failures?: AuthFailureLimiter,
   ) {
-    this.keys = keys.map((key) => ({
-      digest: digest(key),
-      owner: `key_${digest(`chorus-owner:${key}`).toString('hex').slice(0, 16)}`,
-    }));
+    this.replace(keys);
+  }
+
+  /** Takes a new set of keys (KEYS_FILE reloaded); requests in flight keep the key they had. */
+  replace(keys: readonly AuthKey[]): void {
+    this.keys = keys.map((key) => ({ digest: Buffer.from(key.sha256, 'hex'), key }));
+  }
+
+  /** The key of that name (an admin reading another key's usage). */
+  byName(name: string): AuthKey | undefined {
+    return this.keys.find((known) => known.key.name === name)?.key;
   }
 
   get enabled(): boolean {
     return this.keys.length > 0;
   }
 
-  /** The owner of a bearer token, or undefined. */
-  ownerOf(authorization: string | undefined): string | undefined {
+  /** The key a bearer token is, or undefined. */
+  keyOf(authorization: string | undefined): AuthKey | undefined {
     if (!authorization) return undefined;
     const match = /^Bearer[ \t]+([^\s]+)\s*$/i.exec(authorization);
     if (!match) return undefined;
     const given = digest(match[1]!);
-    let owner: string | undefined;
-    for (const key of this.keys) {
-      if (timingSafeEqual(given, key.digest)) owner = key.owner;
+    let found: AuthKey | undefined;
+    for (const known of this.keys) {
+      if (timingSafeEqual(given, known.digest)) found = known.key;
     }
-    return owner;
+    return found;
   }
 
   /**
@@ -67,18 +83,21 @@ export class ApiKeyAuth {
     return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
       if (!this.enabled) {
         request.owner = ANONYMOUS;
+        request.apiKey = undefined;
         return;
       }
       const blocked = this.failures?.blockedFor(request.ip);
       if (blocked !== undefined) throw this.tooManyFailures(blocked);
       const header = request.headers.authorization;
-      const owner = this.ownerOf(header);
-      if (owner) {
-        request.owner = owner;
+      const key = this.keyOf(header);
+      if (key) {
+        request.owner = key.name;
+        request.apiKey = key;
         return;
       }
       if (!header && allowToken(request)) {
         request.owner = '';
+        request.apiKey = undefined;
         return;
       }
       if (header && this.failures?.fail(request.ip)) {
@@ -113,12 +132,8 @@ export class ApiKeyAuth {
 }
 
 export interface AuthOptions {
-  /** API_KEYS; none turns authentication off (every request is `anonymous`). */
-  keys: readonly string[];
-  /** AUTH_FAILURES_PER_MINUTE: wrong keys one client address may send per minute. */
-  maxFailuresPerMinute: number;
-  /** The clock of the failure window; tests pass a fake one. */
-  now?: (() => number) | undefined;
+  /** The keys (API_KEYS and KEYS_FILE); none turns authentication off (every request is `anonymous`). */
+  auth: ApiKeyAuth;
   /** Routes that may be read with a signed stream token instead of a key (the route checks it). */
   allowToken: (request: FastifyRequest) => boolean;
 }
@@ -126,11 +141,9 @@ export interface AuthOptions {
 /** Bearer authentication for the scope it is registered in (the `/v1` routes). */
 export const apiKeyAuth = fp<AuthOptions>(
   async (app, options) => {
-    const auth = new ApiKeyAuth(
-      options.keys,
-      new AuthFailureLimiter({ maxFailures: options.maxFailuresPerMinute, now: options.now }),
-    );
+    const { auth } = options;
     app.decorateRequest('owner', '');
+    app.decorateRequest('apiKey', undefined);
     app.addHook('onRequest', auth.hook(options.allowToken));
     if (!auth.enabled) app.log.debug('authentication is off');
   },

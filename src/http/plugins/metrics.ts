@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobQueue } from '../../analyses/queue.js';
 import type { ModelRegistry } from '../../models/registry.js';
 import type { CallObserver, ResilientModelCaller } from '../../models/resilient-caller.js';
+import type { Usage } from '../../providers/spec.js';
 
 const CIRCUIT_VALUE = { closed: 0, halfOpen: 1, open: 2 } as const;
 
@@ -46,6 +47,26 @@ export class Metrics implements CallObserver {
     help: 'Cacheable model calls not found in the response cache.',
     registers: [this.registry],
   });
+
+  private readonly keyCost = new Counter({
+    name: 'chorus_key_cost_usd_total',
+    help: 'What model calls cost, in US dollars, by API key name and model.',
+    labelNames: ['key', 'model'] as const,
+    registers: [this.registry],
+  });
+  private readonly keyTokens = new Counter({
+    name: 'chorus_key_tokens_total',
+    help: 'Tokens of model calls by API key name, model and direction (input, output).',
+    labelNames: ['key', 'model', 'direction'] as const,
+    registers: [this.registry],
+  });
+
+  /** A model call ended: its tokens and cost, counted for the key (by name, never the key) and model. */
+  charged(key: string, model: string, usage: Usage, costUsd: number): void {
+    this.keyCost.inc({ key, model }, costUsd);
+    this.keyTokens.inc({ key, model, direction: 'input' }, usage.inputTokens);
+    this.keyTokens.inc({ key, model, direction: 'output' }, usage.outputTokens);
+  }
 
   attemptFinished(modelId: string, outcome: 'success' | 'failure' | 'cancelled', seconds: number): void {
     this.modelCalls.observe({ model: modelId, outcome }, seconds);

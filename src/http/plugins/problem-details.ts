@@ -124,6 +124,12 @@ export function serviceProblem(error: ServiceError): HttpProblem {
       return new HttpProblem('idempotencyMismatch', error.message);
     case 'unprocessable':
       return new HttpProblem('unprocessable', error.message, { errors });
+    case 'forbidden':
+      return new HttpProblem('forbidden', error.message, { errors });
+    case 'budget_exhausted':
+      return new HttpProblem('budgetExhausted', error.message, {
+        extensions: error.details.budget ? { budget: error.details.budget } : {},
+      });
     case 'unavailable':
       return new HttpProblem('unavailable', error.message, {
         headers: {

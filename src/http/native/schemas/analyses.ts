@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { errorInfoSchema, usageSchema } from './common.js';
+import { estimateSchema } from './estimate.js';
 
 export const METADATA_LIMITS = { depth: 8, nodes: 1000 } as const;
 
@@ -128,6 +129,7 @@ export const analysisRecordSchema = z
       })
       .nullable(),
     usage: usageSchema.extend({ costUsd: z.number() }),
+    estimate: estimateSchema.optional().describe('the estimate the analysis was admitted with'),
     error: errorInfoSchema.nullable(),
     warnings: z.array(z.string()),
     metadata: z.record(z.string(), z.unknown()),
