@@ -28,13 +28,12 @@ export function serverOptions(config: Config, logger?: pino.Logger): FastifyHttp
       ? { loggerInstance: logger.child({}, { serializers: SERIALIZERS }) as unknown as FastifyBaseLogger }
       : { logger: loggerOptions(config.LOG_LEVEL) }),
     bodyLimit: config.BODY_LIMIT_BYTES,
-    // One access line per request instead of two (http/plugins/access-log.ts).
-    disableRequestLogging: true,
     // The drain runs in a close hook: Fastify's own 503 (bare JSON) is replaced by ours.
     pluginTimeout: closeHooksTimeoutMs(config.SHUTDOWN_GRACE_MS),
     return503OnClosing: false,
     requestIdHeader: false,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // One access line per request instead of Fastify's two (http/plugins/access-log.ts).
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
