@@ -5,6 +5,7 @@ import { SelectionError, selectModels } from '../models/selector.js';
 import { adaptSettings } from '../models/settings.js';
 import type { PatternCatalog } from '../orchestration/catalog.js';
 import type { RunOptions } from '../orchestration/events.js';
+import { type ConversationMessage, followUp } from './conversation.js';
 import { ServiceError } from './errors.js';
 import { TERMINAL_EVENTS } from './events.js';
 import type { AnalysisExecutor } from './executor.js';
@@ -16,7 +17,12 @@ import { type AnalysisRecord, newRecord, TERMINAL_STATUSES } from './record.js';
 import type { AnalysisStore, ListQuery } from './store/store.js';
 
 export interface CreateAnalysisInput {
-  prompt: string;
+  /** Exactly one of `prompt` and `messages` (the HTTP schema checks it). */
+  prompt?: string | undefined;
+  /** A conversation whose last turn is the user's. */
+  messages?: ConversationMessage[] | undefined;
+  /** An analysis of the same owner, succeeded, whose conversation and answer come first. */
+  continueFrom?: string | undefined;
   system?: string | undefined;
   pattern?: string | undefined;
   models?: string[] | undefined;
@@ -117,6 +123,7 @@ export class AnalysisService {
     for (const id of new Set([...selection.models, selection.synthesisModel])) {
       warnings.push(...adaptSettings(registry.get(id)!, options).warnings);
     }
+    const { messages, parentId } = await this.conversationOf(owner, input);
     const id = newAnalysisId();
     const createdAt = Date.now();
     const record = newRecord({
@@ -126,10 +133,14 @@ export class AnalysisService {
       synthesisModel: selection.synthesisModel,
       warnings,
       metadata: input.metadata ?? {},
+      messages,
+      parentId,
       createdAt,
       links: this.options.links(id, createdAt),
     });
-    const job: AnalysisJob = { id, owner, prompt: input.prompt, system: input.system, options, pattern };
+    // The conversation lives in the record; the job keeps only the last user turn it needs to render templates.
+    const prompt = messages.at(-1)!.content;
+    const job: AnalysisJob = { id, owner, prompt, system: input.system, options, pattern };
     await this.store.insert(record, job);
     await this.store.append(id, { type: 'analysis.queued', data: {} });
     if (!(await this.options.queue.enqueue(id))) {
@@ -137,6 +148,35 @@ export class AnalysisService {
       throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });
     }
     return record;
+  }
+
+  /**
+   * The conversation of a new analysis: its prompt as one user turn, or its
+   * messages, after the conversation and answer of the analysis it follows up on.
+   */
+  private async conversationOf(
+    owner: string,
+    input: CreateAnalysisInput,
+  ): Promise<{ messages: ConversationMessage[]; parentId: string | null }> {
+    const own: ConversationMessage[] =
+      input.messages ?? (input.prompt === undefined ? [] : [{ role: 'user', content: input.prompt }]);
+    if (input.continueFrom === undefined) return { messages: own, parentId: null };
+    const parent = await this.get(owner, input.continueFrom);
+    if (parent?.status !== 'succeeded' || !parent.result) {
+      const why = parent
+        ? `it ${parent.status === 'succeeded' ? 'has no answer' : `is ${parent.status}`}`
+        : 'it does not exist';
+      throw new ServiceError(
+        'unprocessable',
+        `continueFrom names analysis ${input.continueFrom}, but ${why}: follow up only on your own succeeded analyses.`,
+        {
+          errors: [{ path: '/continueFrom', message: `not one of your succeeded analyses (${why})` }],
+        },
+      );
+    }
+    const messages = followUp(parent.messages ?? [], parent.result.text, own);
+    checkInputBudget({ messages, system: input.system, metadata: input.metadata }, this.options.inputLimits);
+    return { messages, parentId: parent.id };
   }
 
   /** The analysis if it exists and belongs to `owner`. */

@@ -34,9 +34,41 @@ export const analysisOptionsSchema = z
   })
   .strict();
 
+export const CONVERSATION_LIMITS = { turns: 200, turnChars: 200_000 } as const;
+
+export const conversationMessageSchema = z
+  .object({
+    role: z.enum(['system', 'user', 'assistant']),
+    content: z.string().max(CONVERSATION_LIMITS.turnChars),
+  })
+  .strict()
+  .meta({ id: 'ConversationMessage' });
+
+const conversationSchema = z
+  .array(conversationMessageSchema)
+  .min(1)
+  .max(CONVERSATION_LIMITS.turns)
+  .refine((messages) => messages.at(-1)?.role === 'user', {
+    message: "the last message must be the user's turn",
+  });
+
 export const createAnalysisSchema = z
   .object({
-    prompt: z.string().min(1).max(200_000),
+    prompt: z
+      .string()
+      .min(1)
+      .max(200_000)
+      .optional()
+      .describe('the question; exactly one of prompt and messages'),
+    messages: conversationSchema
+      .optional()
+      .describe("a conversation instead of prompt; the last turn is the user's"),
+    continueFrom: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('follow up on one of your succeeded analyses: its conversation and answer come first'),
     system: z.string().max(20_000).optional(),
     pattern: z
       .string()
@@ -62,6 +94,15 @@ export const createAnalysisSchema = z
       .optional(),
   })
   .strict()
+  .superRefine((body, context) => {
+    if ((body.prompt === undefined) === (body.messages === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: body.prompt === undefined ? ['prompt'] : ['messages'],
+        message: 'give exactly one of prompt and messages',
+      });
+    }
+  })
   .meta({ id: 'CreateAnalysis' });
 
 export type CreateAnalysisBody = z.output<typeof createAnalysisSchema>;
@@ -125,6 +166,8 @@ export const analysisRecordSchema = z
     error: errorInfoSchema.nullable(),
     warnings: z.array(z.string()),
     metadata: z.record(z.string(), z.unknown()),
+    messages: z.array(conversationMessageSchema),
+    parentId: z.string().nullable(),
     createdAt: z.string(),
     startedAt: z.string().nullable(),
     completedAt: z.string().nullable(),
