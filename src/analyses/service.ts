@@ -106,7 +106,13 @@ export class AnalysisService {
     }
     let selection: ReturnType<typeof selectModels>;
     try {
-      selection = selectModels(registry, input.models, input.synthesisModel);
+      // A pattern's defaults (a named panel) apply when the request names no models.
+      const panel = input.models === undefined ? pattern.defaults : undefined;
+      selection = selectModels(
+        registry,
+        input.models ?? panel?.models,
+        input.synthesisModel ?? panel?.synthesisModel,
+      );
     } catch (error) {
       if (error instanceof SelectionError) {
         throw new ServiceError('unprocessable', error.message, {
@@ -118,7 +124,7 @@ export class AnalysisService {
     if (!(await this.options.queue.hasRoom())) {
       throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });
     }
-    const options = input.options ?? {};
+    const options = { ...pattern.defaults?.options, ...input.options };
     const warnings: string[] = [];
     for (const id of new Set([...selection.models, selection.synthesisModel])) {
       warnings.push(...adaptSettings(registry.get(id)!, options).warnings);

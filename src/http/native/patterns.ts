@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PatternCatalog } from '../../orchestration/catalog.js';
 import { validatePatternDefinition } from '../../orchestration/patterns/validate.js';
 import { HttpProblem } from '../problem.js';
+import { analysisOptionsSchema } from './schemas/analyses.js';
 import { problems } from './schemas/common.js';
 
 const stageSchema = z.object({
@@ -16,7 +17,20 @@ const stageSchema = z.object({
 });
 
 export const patternSchema = z
-  .object({ name: z.string(), title: z.string(), description: z.string(), stages: z.array(stageSchema) })
+  .object({
+    name: z.string(),
+    title: z.string(),
+    description: z.string(),
+    stages: z.array(stageSchema),
+    defaults: z
+      .object({
+        models: z.array(z.string()).optional(),
+        synthesisModel: z.string().optional(),
+        options: analysisOptionsSchema.optional(),
+      })
+      .optional()
+      .describe('what the pattern runs with when a request names none'),
+  })
   .meta({ id: 'Pattern' });
 
 const patternListSchema = z.object({

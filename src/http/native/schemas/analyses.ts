@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  modelIdSchema,
+  modelListSchema,
+  runOptionsSchema,
+} from '../../../orchestration/run-options-schema.js';
 import { errorInfoSchema, usageSchema } from './common.js';
 
 export const METADATA_LIMITS = { depth: 8, nodes: 1000 } as const;
@@ -17,22 +22,10 @@ export function withinJsonLimits(value: unknown, limits: { depth: number; nodes:
   return true;
 }
 
-const modelId = z
-  .string()
-  .min(3)
-  .max(200)
-  .regex(/^[^/\s]+\/\S+$/, 'a model id is "provider/model"');
+const modelId = modelIdSchema;
 
-export const analysisOptionsSchema = z
-  .object({
-    temperature: z.number().min(0).max(2).optional(),
-    maxTokens: z.number().int().min(1).max(32_000).optional(),
-    timeoutMs: z.number().int().min(100).max(600_000).optional().describe('per model call attempt'),
-    cache: z.boolean().optional().describe('reuse identical successful model calls (default true)'),
-    minResponses: z.number().int().min(1).max(12).optional().describe('quorum per fan-out stage (default 1)'),
-    maxCostUsd: z.number().positive().max(1_000_000).optional(),
-  })
-  .strict();
+/** The options of an analysis (shared with pattern defaults). */
+export const analysisOptionsSchema = runOptionsSchema;
 
 export const CONVERSATION_LIMITS = { turns: 200, turnChars: 200_000 } as const;
 
@@ -76,12 +69,7 @@ export const createAnalysisSchema = z
       .max(64)
       .optional()
       .describe('a pattern name from GET /v1/patterns; default standard'),
-    models: z
-      .array(modelId)
-      .min(1)
-      .max(12)
-      .refine((models) => new Set(models).size === models.length, 'models must be unique')
-      .optional(),
+    models: modelListSchema.optional(),
     synthesisModel: modelId.optional(),
     options: analysisOptionsSchema.optional(),
     metadata: z
