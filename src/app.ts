@@ -1,5 +1,5 @@
 import cors from '@fastify/cors';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from './config/index.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
@@ -9,6 +9,7 @@ import { analysisEventRoutes } from './http/native/analysis-events.js';
 import { healthRoutes } from './http/native/health.js';
 import { modelRoutes } from './http/native/models.js';
 import { patternRoutes } from './http/native/patterns.js';
+import { openAISurface } from './http/openai/routes.js';
 import { apiKeyAuth } from './http/plugins/auth.js';
 import { registerDraining } from './http/plugins/draining.js';
 import { Metrics, metricsPlugin } from './http/plugins/metrics.js';
@@ -68,6 +69,7 @@ async function chorus(app: FastifyInstance, options: AppOptions): Promise<void> 
       'retry-after',
       'idempotent-replayed',
       'vary',
+      'chorus-analysis-id',
     ],
   });
   await app.register(openApi);
@@ -76,14 +78,22 @@ async function chorus(app: FastifyInstance, options: AppOptions): Promise<void> 
 
   // A worker answers only /healthz, /readyz and /metrics, for probes.
   if (config.ROLE === 'worker') return;
+  /** The same keys and rate limits for every surface, each in its own scope. */
+  const guard =
+    (allowToken: (request: FastifyRequest) => boolean = () => false) =>
+    async (scope: FastifyInstance) => {
+      await scope.register(apiKeyAuth, {
+        keys: config.API_KEYS,
+        maxFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+        now: options.now,
+        allowToken,
+      });
+      await scope.register(perKeyRateLimit, { perMinute: config.RATE_LIMIT_PER_MINUTE });
+    };
+  const chat = { service, store, catalog, registry, open: openStreams };
+  await app.register(openAISurface, { prefix: '/openai/v1', ...chat, guard: guard() });
   await app.register(async (v1) => {
-    await v1.register(apiKeyAuth, {
-      keys: config.API_KEYS,
-      maxFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
-      now: options.now,
-      allowToken: (request) => request.routeOptions.url === '/v1/analyses/:id/events',
-    });
-    await v1.register(perKeyRateLimit, { perMinute: config.RATE_LIMIT_PER_MINUTE });
+    await guard((request) => request.routeOptions.url === '/v1/analyses/:id/events')(v1);
     await v1.register(analysisRoutes, { service });
     await v1.register(analysisEventRoutes, {
       store,
