@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from './config/index.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
+import { anthropicSurface } from './http/anthropic/routes.js';
 import { analysisLinks } from './http/links.js';
 import { analysisRoutes } from './http/native/analyses.js';
 import { analysisEventRoutes } from './http/native/analysis-events.js';
@@ -92,6 +93,7 @@ async function chorus(app: FastifyInstance, options: AppOptions): Promise<void> 
     };
   const chat = { service, store, catalog, registry, open: openStreams };
   await app.register(openAISurface, { prefix: '/openai/v1', ...chat, guard: guard() });
+  await app.register(anthropicSurface, { prefix: '/anthropic/v1', ...chat, guard: guard() });
   await app.register(async (v1) => {
     await guard((request) => request.routeOptions.url === '/v1/analyses/:id/events')(v1);
     await v1.register(analysisRoutes, { service });

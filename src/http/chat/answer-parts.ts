@@ -16,6 +16,23 @@ export type AnswerPart =
   | { type: 'done'; record: AnalysisRecord }
   | { type: 'error'; code: string; message: string };
 
+/** One finished response of an earlier stage, as the reader's thinking shows it. */
+export function reasoningBlock(stage: string, model: string, text: string): string {
+  return `**${stage} · ${model}**\n\n${text}\n\n`;
+}
+
+/** The reasoning of a finished analysis: every response of every stage before the last, in order. */
+export function reasoningOf(record: AnalysisRecord): string {
+  return record.stages
+    .slice(0, -1)
+    .flatMap((stage) =>
+      stage.responses
+        .filter((response) => response.status === 'succeeded' && response.text !== null)
+        .map((response) => reasoningBlock(stage.name, response.model, response.text!)),
+    )
+    .join('');
+}
+
 export class AnswerParts {
   /** Content already handed out. */
   private sent = '';
@@ -48,7 +65,7 @@ export class AnswerParts {
         return [
           {
             type: 'reasoning',
-            text: `**${event.data.stage} · ${event.data.model}**\n\n${event.data.text}\n\n`,
+            text: reasoningBlock(event.data.stage, event.data.model, event.data.text),
           },
         ];
       case 'analysis.completed':

@@ -3,10 +3,10 @@
  * with its own error handler (OpenAI's error shape), so `/v1` keeps
  * problem+json. Requests become ordinary analyses (see chat/run-chat.ts).
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { toChatError } from '../chat/chat-error.js';
+import { useChatErrors } from '../chat/error-handler.js';
 import { modelNames } from '../chat/model-names.js';
 import { answerStream, answerWhole, type ChatDeps } from '../chat/run-chat.js';
 import { toAnalysisInput } from '../chat/to-analysis.js';
@@ -34,12 +34,7 @@ const errorSchema = z
 const errors = Object.fromEntries([400, 401, 404, 429, 502, 503].map((status) => [status, errorSchema]));
 
 export async function openAISurface(app: FastifyInstance, options: OpenAISurfaceOptions): Promise<void> {
-  app.setErrorHandler((caught: FastifyError, request, reply) => {
-    const error = toChatError(caught);
-    if (error.kind === 'internal') request.log.error({ err: caught }, 'request failed');
-    const answer = openAIError(error);
-    return reply.code(answer.status).headers(answer.headers).type('application/json').send(answer.body);
-  });
+  useChatErrors(app, openAIError);
   await options.guard(app);
   const typed = app.withTypeProvider<ZodTypeProvider>();
 
