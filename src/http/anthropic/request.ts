@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { ChatError } from '../chat/chat-error.js';
+import { chorusFieldSchema } from '../chat/chorus-field.js';
 import type { ChatInput, ChatTurn } from '../chat/to-analysis.js';
-import { chorusFieldSchema } from '../openai/request.js';
 
 const block = z.object({ type: z.string(), text: z.string().optional() }).loose();
 const content = z.union([z.string(), z.array(block)]);

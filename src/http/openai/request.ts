@@ -5,8 +5,8 @@
  * ignored.
  */
 import { z } from 'zod';
-import { runOptionsSchema } from '../../orchestration/run-options-schema.js';
 import { ChatError } from '../chat/chat-error.js';
+import { chorusFieldSchema } from '../chat/chorus-field.js';
 import type { ChatInput, ChatTurn } from '../chat/to-analysis.js';
 
 const textPart = z.object({ type: z.string(), text: z.string().optional() }).loose();
@@ -17,16 +17,6 @@ const message = z
     content: z.union([z.string(), z.array(textPart), z.null()]).optional(),
   })
   .loose();
-
-export const chorusFieldSchema = z
-  .object({
-    models: z.array(z.string()).optional(),
-    synthesisModel: z.string().optional(),
-    options: runOptionsSchema.optional(),
-    reasoning: z.boolean().optional().describe('false leaves the earlier stages out of the stream'),
-  })
-  .strict()
-  .describe('Chorus only: the panel, as in POST /v1/analyses');
 
 export const chatCompletionBodySchema = z
   .object({
