@@ -33,6 +33,7 @@ import { reportProfiles } from './lib/profile-report.js';
 import { describeMachine, resultsPath, type ScenarioRecord, writeResults } from './lib/results-file.js';
 import { formatTable } from './lib/results-table.js';
 import { capacity } from './scenarios/capacity.js';
+import { chatSurface } from './scenarios/chat-surface.js';
 import type { BenchContext, ScenarioResult } from './scenarios/context.js';
 import { criticalPath, fanOut } from './scenarios/critical-path.js';
 import { latencyUnderLoad } from './scenarios/latency-under-load.js';
@@ -43,6 +44,7 @@ import { sseFanOut } from './scenarios/sse.js';
 
 const SCENARIOS: Record<string, (context: BenchContext) => Promise<ScenarioResult>> = {
   overhead,
+  chatSurface,
   criticalPath,
   fanOut,
   latencyUnderLoad,

@@ -149,6 +149,33 @@ describe.each(STORES)('OpenAI-compatible chat completions ($name store)', ({ env
     await vi.waitFor(async () => expect((await record(id)).status).toBe('cancelled'), { timeout: 10_000 });
   });
 
+  it('cancels the analysis when the client of a non-streamed request leaves', async () => {
+    const controller = new AbortController();
+    const pending = client.chat.completions
+      .create(
+        {
+          model: 'chorus/standard',
+          messages: [{ role: 'user', content: 'Wait for it.' }],
+          chorus: { models: ['sim/alpha', 'sim/slow'], options: { minResponses: 2 } },
+        } as never,
+        { signal: controller.signal },
+      )
+      .catch((caught: unknown) => caught);
+    const listed = async () =>
+      json<{ data: { id: string; status: string }[] }>(
+        await fetch(`${app.url}/v1/analyses?limit=1`, { headers: { authorization: `Bearer ${KEY}` } }),
+      );
+    let id = '';
+    await vi.waitFor(async () => {
+      const [newest] = (await listed()).data;
+      expect(newest?.status).toBe('running');
+      id = newest!.id;
+    });
+    controller.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    await vi.waitFor(async () => expect((await record(id)).status).toBe('cancelled'), { timeout: 10_000 });
+  });
+
   describe('errors in OpenAI’s shape', () => {
     // biome-ignore lint/suspicious/noExplicitAny: the SDK's error classes differ in their status type
     type ErrorClass = new (...args: any[]) => InstanceType<typeof OpenAI.APIError>;
@@ -197,6 +224,17 @@ describe.each(STORES)('OpenAI-compatible chat completions ($name store)', ({ env
       expect(apiError.param).toBe(param);
       expect(apiError.type).toBe('invalid_request_error');
       if (status === 404) expect(apiError.code).toBe('model_not_found');
+    });
+
+    it('an unknown path under /openai/v1 is a 404 in OpenAI’s shape', async () => {
+      const response = await fetch(`${app.url}/openai/v1/embeddings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}` },
+      });
+      expect(response.status).toBe(404);
+      expect(await json(response)).toMatchObject({
+        error: { type: 'invalid_request_error', code: 'not_found' },
+      });
     });
 
     it('a wrong key is a 401 authentication_error', async () => {

@@ -56,7 +56,7 @@ export async function anthropicSurface(
       if (body.stream === true)
         return answerStream(options, request, reply, input, messageStream(body.model, thinking));
       const record = await answerWhole(options, request, reply, input);
-      if (!record) return reply;
+      if (!record) return;
       return message(record, body.model, thinking);
     },
   );

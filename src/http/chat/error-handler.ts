@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { type ChatError, toChatError } from './chat-error.js';
+import { ChatError, toChatError } from './chat-error.js';
 
 /** An error as a surface answers it. */
 export interface SurfaceErrorAnswer {
@@ -8,8 +8,14 @@ export interface SurfaceErrorAnswer {
   headers: Record<string, string>;
 }
 
-/** The error handler of a chat surface's scope: every failure in that surface's own shape, as JSON. */
+/** The error and not-found handlers of a chat surface's scope: every failure in that surface's own shape, as JSON. */
 export function useChatErrors(app: FastifyInstance, shape: (error: ChatError) => SurfaceErrorAnswer): void {
+  app.setNotFoundHandler((request, reply) => {
+    const answer = shape(
+      new ChatError('not_found', `No route matches ${request.method} ${request.url.split('?')[0]}.`),
+    );
+    return reply.code(answer.status).type('application/json').send(answer.body);
+  });
   app.setErrorHandler((caught: FastifyError, request, reply) => {
     const error = toChatError(caught);
     if (error.kind === 'internal') request.log.error({ err: caught }, 'request failed');

@@ -6,8 +6,9 @@
 import type { AnalysisEventPayload, StoredEvent } from '../../analyses/events.js';
 import type { AnalysisStore } from '../../analyses/store/store.js';
 
-/** The payload of a stored event, from its frame's one `data:` line. */
+/** The payload of a stored event: as appended when the store still holds it, else from its frame's `data:` line. */
 export function payloadOf(event: StoredEvent): AnalysisEventPayload {
+  if (event.payload) return event.payload;
   const start = event.frame.indexOf('\ndata: ') + 7;
   const end = event.frame.indexOf('\n', start);
   return { type: event.type, data: JSON.parse(event.frame.slice(start, end)) } as AnalysisEventPayload;

@@ -30,7 +30,10 @@ function cancelQuietly(deps: ChatDeps, owner: string, id: string): void {
   deps.service.cancel(owner, id).catch(() => {});
 }
 
-/** Runs the analysis to its end; the final record, or a ChatError when it did not succeed. Undefined: the client left. */
+/**
+ * Runs the analysis to its end; the final record, or a ChatError when it did
+ * not succeed. Undefined: the client left (the analysis is cancelled).
+ */
 export async function answerWhole(
   deps: ChatDeps,
   request: FastifyRequest,
@@ -45,7 +48,12 @@ export async function answerWhole(
     cancelQuietly(deps, request.owner, record.id);
   });
   await deps.service.waitForEnd(record.id, UNTIL_THE_END_MS, gone);
-  if (left) return undefined;
+  if (left) {
+    // Nobody is there to read an answer: let go of the response.
+    reply.hijack();
+    reply.raw.destroy();
+    return undefined;
+  }
   const final = await deps.service.get(request.owner, record.id);
   if (final?.status === 'succeeded') return final;
   throw failure(final);

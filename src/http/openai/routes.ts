@@ -99,7 +99,7 @@ export async function openAISurface(app: FastifyInstance, options: OpenAISurface
         return answerStream(options, request, reply, input, surface);
       }
       const record = await answerWhole(options, request, reply, input);
-      if (!record) return reply;
+      if (!record) return;
       return chatCompletion(record, body.model);
     },
   );
