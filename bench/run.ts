@@ -34,6 +34,7 @@ import { describeMachine, resultsPath, type ScenarioRecord, writeResults } from 
 import { formatTable } from './lib/results-table.js';
 import { budgetOverhead } from './scenarios/budget-overhead.js';
 import { capacity } from './scenarios/capacity.js';
+import { chatSurface } from './scenarios/chat-surface.js';
 import type { BenchContext, ScenarioResult } from './scenarios/context.js';
 import { criticalPath, fanOut } from './scenarios/critical-path.js';
 import { latencyUnderLoad } from './scenarios/latency-under-load.js';
@@ -45,6 +46,7 @@ import { sseFanOut } from './scenarios/sse.js';
 const SCENARIOS: Record<string, (context: BenchContext) => Promise<ScenarioResult>> = {
   overhead,
   budgetOverhead,
+  chatSurface,
   criticalPath,
   fanOut,
   latencyUnderLoad,

@@ -1,8 +1,9 @@
 import cors from '@fastify/cors';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from './config/index.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
+import { anthropicSurface } from './http/anthropic/routes.js';
 import { analysisLinks } from './http/links.js';
 import { analysisRoutes } from './http/native/analyses.js';
 import { analysisEventRoutes } from './http/native/analysis-events.js';
@@ -11,6 +12,7 @@ import { healthRoutes } from './http/native/health.js';
 import { modelRoutes } from './http/native/models.js';
 import { patternRoutes } from './http/native/patterns.js';
 import { usageRoutes } from './http/native/usage.js';
+import { openAISurface } from './http/openai/routes.js';
 import { accessLog } from './http/plugins/access-log.js';
 import { ApiKeyAuth, apiKeyAuth } from './http/plugins/auth.js';
 import { AuthFailureLimiter } from './http/plugins/auth-failures.js';
@@ -80,6 +82,7 @@ async function chorus(app: FastifyInstance, options: AppOptions): Promise<void> 
       'retry-after',
       'idempotent-replayed',
       'vary',
+      'chorus-analysis-id',
     ],
   });
   await app.register(openApi);
@@ -88,12 +91,18 @@ async function chorus(app: FastifyInstance, options: AppOptions): Promise<void> 
 
   // A worker answers only /healthz, /readyz and /metrics, for probes.
   if (config.ROLE === 'worker') return;
+  /** The same keys and rate limits for every surface, each in its own scope. */
+  const guard =
+    (allowToken: (request: FastifyRequest) => boolean = () => false) =>
+    async (scope: FastifyInstance) => {
+      await scope.register(apiKeyAuth, { auth, allowToken });
+      await scope.register(perKeyRateLimit, { perMinute: config.RATE_LIMIT_PER_MINUTE });
+    };
+  const chat = { service, store, catalog, registry, open: openStreams };
+  await app.register(openAISurface, { prefix: '/openai/v1', ...chat, guard: guard() });
+  await app.register(anthropicSurface, { prefix: '/anthropic/v1', ...chat, guard: guard() });
   await app.register(async (v1) => {
-    await v1.register(apiKeyAuth, {
-      auth,
-      allowToken: (request) => request.routeOptions.url === '/v1/analyses/:id/events',
-    });
-    await v1.register(perKeyRateLimit, { perMinute: config.RATE_LIMIT_PER_MINUTE });
+    await guard((request) => request.routeOptions.url === '/v1/analyses/:id/events')(v1);
     await v1.register(analysisRoutes, { service });
     await v1.register(estimateRoutes, { service });
     await v1.register(usageRoutes, { budgets: engine.budgets, auth, now: options.now });

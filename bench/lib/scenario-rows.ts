@@ -68,6 +68,24 @@ const overhead: ScenarioRows = (f, c, { row }) => [
   ),
 ];
 
+const chatSurface: ScenarioRows = (f, c, { absolute }) => {
+  const added = f.addedMedianMs as { whole?: number; streamed?: number } | undefined;
+  return [
+    absolute(
+      '/openai/v1 added median ms (not streamed)',
+      fmt(added?.whole),
+      '≤ native + 0.2 ms',
+      mark(c.whole),
+    ),
+    absolute(
+      '/openai/v1 added median ms (streamed)',
+      fmt(added?.streamed),
+      '≤ native + 0.2 ms',
+      mark(c.streamed),
+    ),
+  ];
+};
+
 const criticalPath: ScenarioRows = (f, c, { row }) => {
   const added = f.addedMs as { p50: number } | undefined;
   const floor = f.floor as
@@ -189,6 +207,7 @@ const memory: ScenarioRows = (f, c, { row, absolute, info }) => {
 
 const ROWS: Record<string, ScenarioRows> = {
   overhead,
+  chatSurface,
   criticalPath,
   fanOut,
   latencyUnderLoad,

@@ -27,6 +27,12 @@ export interface StoredEvent {
   type: AnalysisEventType;
   /** The complete SSE frame: `id: …\nevent: …\ndata: …\n\n`. */
   frame: string;
+  /**
+   * The event itself, while a store in this process still holds it (memory,
+   * before its frame is built): an in-process reader need not parse the
+   * frame. Read-only: it is what was appended.
+   */
+  readonly payload?: AnalysisEventPayload | undefined;
 }
 
 /**
@@ -70,6 +76,10 @@ export class LoggedEvent implements StoredEvent {
     this.#analysisId = analysisId;
     this.#payload = payload;
     this.#at = at;
+  }
+
+  get payload(): AnalysisEventPayload | undefined {
+    return this.#payload;
   }
 
   get frame(): string {

@@ -7,6 +7,7 @@ import { adaptSettings, type CallSettings } from '../models/settings.js';
 import { type CouncilRanking, rankCouncil, withRanking } from '../orchestration/council.js';
 import { type CompletedStage, type PatternRunEnd, runPattern } from '../orchestration/run-pattern.js';
 import type { StageOutput } from '../orchestration/stage-inputs.js';
+import { modelTurns } from './conversation.js';
 import type { AnalysisEventPayload } from './events.js';
 import type { AnalysisJob } from './job.js';
 import { JobLog, LostOwnership } from './job-log.js';
@@ -95,7 +96,7 @@ export class AnalysisExecutor {
     try {
       end = await runPattern({
         pattern: job.pattern,
-        job,
+        job: withConversation(job, record),
         models: record.models,
         spentUsd: () => log.record.usage.costUsd,
         fallbackOrder: fallbackOrder(registry, record),
@@ -165,6 +166,17 @@ export class AnalysisExecutor {
     this.options.onEnded?.(final);
     return final;
   }
+}
+
+/**
+ * The run request with the record's conversation: the turns before the last
+ * as history, system turns joined to the system prompt. A record from before
+ * conversations (no `messages`) runs as its prompt alone.
+ */
+function withConversation(job: AnalysisJob, record: AnalysisRecord): AnalysisJob {
+  if (!record.messages || record.messages.length < 2) return job;
+  const turns = modelTurns(record.messages, job.system);
+  return { ...job, system: turns.system, history: turns.history };
 }
 
 /**

@@ -1,18 +1,20 @@
 import type { PatternDefinition } from '../orchestration/patterns/types.js';
 import { renderedBytes } from '../orchestration/template.js';
 import { jsonBytes } from '../util/json-bytes.js';
+import type { ConversationMessage } from './conversation.js';
 import { ServiceError } from './errors.js';
 
 /** What one analysis may bring in: its input is held, with its record, for as long as it is retained. */
 export interface InputLimits {
-  /** Prompt, system and metadata together, as UTF-8 JSON (MAX_ANALYSIS_INPUT_BYTES). */
+  /** Prompt (or conversation), system and metadata together, as UTF-8 JSON (MAX_ANALYSIS_INPUT_BYTES). */
   maxInputBytes: number;
   /** Metadata alone, as UTF-8 JSON (MAX_METADATA_BYTES). */
   maxMetadataBytes: number;
 }
 
 export interface AnalysisInputParts {
-  prompt: string;
+  prompt?: string | undefined;
+  messages?: readonly ConversationMessage[] | undefined;
   system?: string | undefined;
   metadata?: Record<string, unknown> | undefined;
 }
@@ -39,16 +41,17 @@ export function checkInputBudget(input: AnalysisInputParts, limits: InputLimits)
       },
     );
   }
-  const total = jsonBytes(input.prompt) + jsonBytes(input.system) + metadata;
+  const total = jsonBytes(input.prompt) + jsonBytes(input.messages) + jsonBytes(input.system) + metadata;
+  const path = input.prompt === undefined && input.messages !== undefined ? '/messages' : '/prompt';
   if (total > limits.maxInputBytes) {
     throw new ServiceError(
       'too_large',
-      `The analysis input (prompt, system and metadata) is ${total} bytes as JSON, over the limit of ${limits.maxInputBytes} bytes (MAX_ANALYSIS_INPUT_BYTES): shorten the prompt, or raise MAX_ANALYSIS_INPUT_BYTES.`,
+      `The analysis input (prompt or conversation, system and metadata) is ${total} bytes as JSON, over the limit of ${limits.maxInputBytes} bytes (MAX_ANALYSIS_INPUT_BYTES): shorten the prompt or the conversation, or raise MAX_ANALYSIS_INPUT_BYTES.`,
       {
         errors: [
           {
-            path: '/prompt',
-            message: `prompt, system and metadata together hold at most ${limits.maxInputBytes} bytes as JSON (MAX_ANALYSIS_INPUT_BYTES); got ${total}`,
+            path,
+            message: `prompt or conversation, system and metadata together hold at most ${limits.maxInputBytes} bytes as JSON (MAX_ANALYSIS_INPUT_BYTES); got ${total}`,
           },
         ],
       },

@@ -5,6 +5,7 @@ import {
   type StageStatus,
 } from '../orchestration/events.js';
 import type { Usage } from '../providers/spec.js';
+import type { ConversationMessage } from './conversation.js';
 import type { AnalysisEstimate } from './estimate.js';
 import type { AnalysisWebhook } from './webhooks/types.js';
 
@@ -65,6 +66,10 @@ export interface AnalysisRecord {
   error: JobErrorInfo | null;
   warnings: string[];
   metadata: Record<string, unknown>;
+  /** The conversation the models were given, before the stage templates (a prompt is one user turn). */
+  messages: ConversationMessage[];
+  /** The analysis this one follows up on (`continueFrom`), or null. */
+  parentId: string | null;
   createdAt: string;
   startedAt: string | null;
   completedAt: string | null;
@@ -92,6 +97,8 @@ export interface NewRecordInput {
   synthesisModel: string;
   warnings: string[];
   metadata: Record<string, unknown>;
+  messages: ConversationMessage[];
+  parentId: string | null;
   /** Epoch milliseconds. */
   createdAt: number;
   links: AnalysisRecord['links'];
@@ -124,6 +131,8 @@ export function newRecord(input: NewRecordInput): AnalysisRecord {
     error: null,
     warnings: input.warnings,
     metadata: input.metadata,
+    messages: input.messages,
+    parentId: input.parentId,
     createdAt,
     startedAt: null,
     completedAt: null,

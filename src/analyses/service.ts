@@ -5,6 +5,7 @@ import { adaptSettings, type CallSettings } from '../models/settings.js';
 import type { PatternCatalog } from '../orchestration/catalog.js';
 import type { RunOptions } from '../orchestration/events.js';
 import type { Budgets } from './budget/budgets.js';
+import { type ConversationMessage, followUp } from './conversation.js';
 import { ServiceError } from './errors.js';
 import { type AnalysisEstimate, estimateAnalysis } from './estimate.js';
 import { TERMINAL_EVENTS } from './events.js';
@@ -21,7 +22,12 @@ import type { AnalysisStore, ListQuery } from './store/store.js';
 import type { Webhooks } from './webhooks/webhooks.js';
 
 export interface CreateAnalysisInput {
-  prompt: string;
+  /** Exactly one of `prompt` and `messages` (the HTTP schema checks it). */
+  prompt?: string | undefined;
+  /** A conversation whose last turn is the user's. */
+  messages?: ConversationMessage[] | undefined;
+  /** An analysis of the same owner, succeeded, whose conversation and answer come first. */
+  continueFrom?: string | undefined;
   system?: string | undefined;
   pattern?: string | undefined;
   models?: string[] | undefined;
@@ -115,15 +121,23 @@ export class AnalysisService {
         errors: [{ path: '/pattern', message: `Unknown pattern. Available patterns: ${available}.` }],
       });
     }
-    checkRenderedPrompt(pattern, input.prompt, this.options.inputLimits);
-    const selection = selectForRequest(registry, input.models, input.synthesisModel);
+    // {{prompt}} is the last user turn of the conversation.
+    const prompt = input.messages?.at(-1)?.content ?? input.prompt ?? '';
+    checkRenderedPrompt(pattern, prompt, this.options.inputLimits);
+    // A pattern's defaults (a named panel) apply when the request names no models.
+    const panel = input.models === undefined ? pattern.defaults : undefined;
+    const selection = selectForRequest(
+      registry,
+      input.models ?? panel?.models,
+      input.synthesisModel ?? panel?.synthesisModel,
+    );
     checkAllowed(key, pattern.name, [...selection.models, selection.synthesisModel]);
-    const options = input.options ?? {};
+    const options = { ...pattern.defaults?.options, ...input.options };
     const estimate = estimateAnalysis(registry, this.options.lengths, {
       pattern,
       models: selection.models,
       synthesisModel: selection.synthesisModel,
-      prompt: input.prompt,
+      prompt,
       system: input.system,
       options,
     });
@@ -152,6 +166,7 @@ export class AnalysisService {
       settings[modelId] = adapted.settings;
       warnings.push(...adapted.warnings);
     }
+    const { messages, parentId } = await this.conversationOf(owner, input);
     const id = newAnalysisId();
     const createdAt = Date.now();
     const record = newRecord({
@@ -161,6 +176,8 @@ export class AnalysisService {
       synthesisModel: selection.synthesisModel,
       warnings,
       metadata: input.metadata ?? {},
+      messages,
+      parentId,
       createdAt,
       links: this.options.links(id, createdAt),
       webhook: input.webhook,
@@ -180,10 +197,11 @@ export class AnalysisService {
             ...options,
             maxCostUsd: Math.min(options.maxCostUsd ?? admitted.mayCostUsd, admitted.mayCostUsd),
           };
+    // The conversation lives in the record; the job keeps only the last user turn it needs to render templates.
     const job: AnalysisJob = {
       id,
       owner,
-      prompt: input.prompt,
+      prompt: messages.at(-1)!.content,
       system: input.system,
       options: runOptions,
       pattern,
@@ -201,6 +219,35 @@ export class AnalysisService {
     }
     if (!queued) throw new ServiceError('unavailable', QUEUE_FULL, { retryAfterSeconds: 5 });
     return record;
+  }
+
+  /**
+   * The conversation of a new analysis: its prompt as one user turn, or its
+   * messages, after the conversation and answer of the analysis it follows up on.
+   */
+  private async conversationOf(
+    owner: string,
+    input: CreateAnalysisInput,
+  ): Promise<{ messages: ConversationMessage[]; parentId: string | null }> {
+    const own: ConversationMessage[] =
+      input.messages ?? (input.prompt === undefined ? [] : [{ role: 'user', content: input.prompt }]);
+    if (input.continueFrom === undefined) return { messages: own, parentId: null };
+    const parent = await this.get(owner, input.continueFrom);
+    if (parent?.status !== 'succeeded' || !parent.result) {
+      const why = parent
+        ? `it ${parent.status === 'succeeded' ? 'has no answer' : `is ${parent.status}`}`
+        : 'it does not exist';
+      throw new ServiceError(
+        'unprocessable',
+        `continueFrom names analysis ${input.continueFrom}, but ${why}: follow up only on your own succeeded analyses.`,
+        {
+          errors: [{ path: '/continueFrom', message: `not one of your succeeded analyses (${why})` }],
+        },
+      );
+    }
+    const messages = followUp(parent.messages ?? [], parent.result.text, own);
+    checkInputBudget({ messages, system: input.system, metadata: input.metadata }, this.options.inputLimits);
+    return { messages, parentId: parent.id };
   }
 
   /**

@@ -1,5 +1,5 @@
 /** A model call as the pattern engine asks for it, and what it gets back. */
-import type { Usage } from '../providers/spec.js';
+import type { ChatMessage, Usage } from '../providers/spec.js';
 import type { CallError } from './errors.js';
 import type { CallSettings } from './settings.js';
 
@@ -18,6 +18,8 @@ export interface ModelCall {
   analysisId: string;
   modelId: string;
   system: string | undefined;
+  /** Earlier turns of the conversation, sent before the rendered user message (shared, never copied). */
+  history?: readonly ChatMessage[] | undefined;
   /** The rendered user message. */
   prompt: string;
   settings: CallSettings;

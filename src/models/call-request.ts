@@ -18,7 +18,10 @@ export function buildCallRequest(model: RegisteredModel, call: ModelCall): CallR
   const request: GenerateRequest = Object.freeze({
     model: model.model,
     system: call.system,
-    messages: Object.freeze([Object.freeze({ role: 'user' as const, content: call.prompt })]),
+    messages: Object.freeze([
+      ...(call.history ?? []),
+      Object.freeze({ role: 'user' as const, content: call.prompt }),
+    ]),
     temperature: call.settings.temperature,
     maxTokens: call.settings.maxTokens,
   });

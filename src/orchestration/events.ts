@@ -1,5 +1,5 @@
 import { CALL_ERROR_CODES } from '../models/errors.js';
-import type { Usage } from '../providers/spec.js';
+import type { ChatMessage, Usage } from '../providers/spec.js';
 
 /** The codes a pattern run ends with: a model call's, and the run's own. */
 export const ENGINE_ERROR_CODES = [...CALL_ERROR_CODES, 'quorum_not_met', 'budget_exceeded'] as const;
@@ -45,6 +45,8 @@ export interface RunRequest {
   owner: string;
   prompt: string;
   system: string | undefined;
+  /** The conversation's turns before the last user turn, sent ahead of every stage's template. */
+  history?: readonly ChatMessage[] | undefined;
   options: RunOptions;
 }
 

@@ -173,6 +173,7 @@ async function callOne(
     analysisId: job.id,
     modelId,
     system: job.system,
+    history: job.history,
     prompt,
     settings: input.settingsFor(modelId),
     timeoutMs: job.options.timeoutMs,

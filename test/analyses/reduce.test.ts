@@ -98,6 +98,8 @@ const accepted = () =>
     synthesisModel: 'p/a',
     warnings: [],
     metadata: {},
+    messages: [{ role: 'user', content: 'Q?' }],
+    parentId: null,
     createdAt: 1_000,
     links: { self: '/v1/analyses/an_test', events: '/v1/analyses/an_test/events' },
   });

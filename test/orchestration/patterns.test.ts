@@ -35,7 +35,13 @@ const vars = (s: StageDefinition) => templateVariables(s.template);
 
 describe('built-in patterns', () => {
   it('are listed in catalog order, once each', () => {
-    expect(BUILT_IN_PATTERNS.map((p) => p.name)).toEqual(['standard', ...FOUR_STAGE_NAMES, 'council', 'moa']);
+    expect(BUILT_IN_PATTERNS.map((p) => p.name)).toEqual([
+      'standard',
+      ...FOUR_STAGE_NAMES,
+      'council',
+      'moa',
+      'direct',
+    ]);
     expect(FOUR_STAGE_PATTERNS.map((p) => p.name)).toEqual(FOUR_STAGE_NAMES);
     expect(getBuiltInPattern('council')).toBe(council);
     expect(getBuiltInPattern('nope')).toBeUndefined();
@@ -82,10 +88,11 @@ describe('built-in patterns', () => {
       expect(vars(pattern.stages[0]!)).toContain('prompt');
     });
 
-    it('ends with a one-model stage that reads every output of the previous stage', () => {
+    it('ends with a one-model stage that reads every output of the previous stage (direct: the prompt alone)', () => {
       const last = pattern.stages[pattern.stages.length - 1]!;
       expect(last.mode).toBe('one');
-      expect(vars(last)).toEqual(expect.arrayContaining(['prompt', 'responses']));
+      if (name === 'direct') expect(last.template).toBe('{{prompt}}');
+      else expect(vars(last)).toEqual(expect.arrayContaining(['prompt', 'responses']));
     });
   });
 });

@@ -14,7 +14,7 @@ export const FOUR_STAGE_NAMES = [
 ] as const;
 
 /** Every built-in pattern, in the order `GET /v1/patterns` lists them. */
-export const BUILT_IN_NAMES = ['standard', ...FOUR_STAGE_NAMES, 'council', 'moa'] as const;
+export const BUILT_IN_NAMES = ['standard', ...FOUR_STAGE_NAMES, 'council', 'moa', 'direct'] as const;
 
 /** Stage names and modes of each built-in pattern. */
 export const CONTRACT_STAGES: Record<string, Array<[string, 'each' | 'one']>> = {
@@ -44,4 +44,5 @@ export const CONTRACT_STAGES: Record<string, Array<[string, 'each' | 'one']>> = 
     ['layer2', 'each'],
     ['aggregate', 'one'],
   ],
+  direct: [['answer', 'one']],
 };

@@ -24,6 +24,8 @@ export function acceptedRecordOf(final: AnalysisRecord): AnalysisRecord {
     synthesisModel: final.synthesisModel,
     warnings: final.warnings,
     metadata: final.metadata,
+    messages: final.messages,
+    parentId: final.parentId,
     createdAt: Date.parse(final.createdAt),
     links: final.links,
     webhook: final.webhook ? { url: final.webhook.url } : undefined,

@@ -6,9 +6,10 @@ import type { ModelRegistry } from '../../models/registry.js';
 import { PatternCatalog } from '../../orchestration/catalog.js';
 import type { PatternDefinition } from '../../orchestration/patterns/types.js';
 import { validatePatternDefinition } from '../../orchestration/patterns/validate.js';
+import { modelIdSchema, modelListSchema } from '../../orchestration/run-options-schema.js';
 import { zodValidatorCompiler } from '../body-validation.js';
 import { HttpProblem, type ProblemFieldError } from '../problem.js';
-import { createAnalysisSchema } from './schemas/analyses.js';
+import { analysisOptionsSchema, promptSchema } from './schemas/analyses.js';
 import { problems } from './schemas/common.js';
 
 const stageSchema = z.object({
@@ -21,7 +22,20 @@ const stageSchema = z.object({
 });
 
 export const patternSchema = z
-  .object({ name: z.string(), title: z.string(), description: z.string(), stages: z.array(stageSchema) })
+  .object({
+    name: z.string(),
+    title: z.string(),
+    description: z.string(),
+    stages: z.array(stageSchema),
+    defaults: z
+      .object({
+        models: z.array(z.string()).optional(),
+        synthesisModel: z.string().optional(),
+        options: analysisOptionsSchema.optional(),
+      })
+      .optional()
+      .describe('what the pattern runs with when a request names none'),
+  })
   .meta({ id: 'Pattern' });
 
 const patternListSchema = z.object({
@@ -36,8 +50,13 @@ const listQuerySchema = z.object({
 
 const nameParams = z.object({ name: z.string().min(1).max(100) });
 
-const previewRequestSchema = createAnalysisSchema
-  .pick({ prompt: true, models: true, synthesisModel: true })
+const previewRequestSchema = z
+  .object({
+    prompt: promptSchema,
+    models: modelListSchema.optional(),
+    synthesisModel: modelIdSchema.optional(),
+  })
+  .strict()
   .meta({ id: 'PatternPreviewRequest' });
 
 const previewSchema = z

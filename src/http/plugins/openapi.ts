@@ -31,6 +31,14 @@ export const openApi = fp(
           { name: 'patterns', description: 'The analysis patterns' },
           { name: 'models', description: 'The configured models' },
           { name: 'operations', description: 'Health and readiness' },
+          {
+            name: 'openai',
+            description: "OpenAI-compatible Chat Completions under /openai/v1 (errors in OpenAI's shape)",
+          },
+          {
+            name: 'anthropic',
+            description: "Anthropic-compatible Messages under /anthropic/v1 (errors in Anthropic's shape)",
+          },
         ],
       },
       transform: jsonSchemaTransform,

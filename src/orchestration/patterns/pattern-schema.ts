@@ -5,6 +5,7 @@
  */
 
 import { z } from 'zod';
+import { modelIdSchema, modelListSchema, runOptionsSchema } from '../run-options-schema.js';
 
 export const PATTERN_NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
 export const STAGE_NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
@@ -18,7 +19,8 @@ export const PATTERN_LIMITS = {
   maxErrors: 20,
 } as const;
 
-export const PATTERN_KEYS = ['name', 'title', 'description', 'stages'] as const;
+export const PATTERN_KEYS = ['name', 'title', 'description', 'stages', 'defaults'] as const;
+export const DEFAULTS_KEYS = ['models', 'synthesisModel', 'options'] as const;
 export const STAGE_KEYS = ['name', 'mode', 'template', 'anonymize', 'minResponses', 'parse'] as const;
 
 /** A zod error map: "x is required" when the key is absent, "x must be …" otherwise. */
@@ -98,6 +100,19 @@ export function shapeSchema(maxStages: number, maxTemplateChars: number) {
         .array(stage, { error: required('stages', 'a list of stages') })
         .min(1, { error: 'a pattern needs at least one stage' })
         .max(maxStages, { error: `a pattern has at most ${maxStages} stages` }),
+      defaults: z
+        .strictObject(
+          {
+            models: modelListSchema.optional(),
+            synthesisModel: modelIdSchema.optional(),
+            options: runOptionsSchema.optional(),
+          },
+          { error: 'defaults must be an object with models, synthesisModel and options' },
+        )
+        .optional()
+        .describe(
+          'What the pattern runs with when a request names none; a custom pattern with defaults is a named panel (`chorus/<name>`).',
+        ),
     },
     { error: 'a pattern must be an object with name, title, description and stages' },
   );

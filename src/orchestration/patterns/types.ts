@@ -1,5 +1,7 @@
 /** A pattern is data: a list of stages, each rendered from a template. */
 
+import type { RunOptions } from '../events.js';
+
 export type StageMode = 'each' | 'one';
 
 export interface StageDefinition {
@@ -15,9 +17,17 @@ export interface StageDefinition {
   parse?: 'ranking' | undefined;
 }
 
+/** What a pattern runs with when a request names none: a named panel. */
+export interface PatternDefaults {
+  models?: string[] | undefined;
+  synthesisModel?: string | undefined;
+  options?: RunOptions | undefined;
+}
+
 export interface PatternDefinition {
   name: string;
   title: string;
   description: string;
   stages: StageDefinition[];
+  defaults?: PatternDefaults | undefined;
 }

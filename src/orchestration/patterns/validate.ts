@@ -108,5 +108,6 @@ export function validatePatternDefinition(
       return stage;
     }),
   };
+  if (data.defaults !== undefined) pattern.defaults = data.defaults;
   return { ok: true, pattern };
 }

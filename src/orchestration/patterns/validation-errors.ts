@@ -1,7 +1,8 @@
 /** How validation problems are reported: zod issues and rule issues as JSON Pointer + message. */
 
 import type { z } from 'zod';
-import { PATTERN_KEYS, STAGE_KEYS } from './pattern-schema.js';
+import { RUN_OPTION_KEYS } from '../run-options-schema.js';
+import { DEFAULTS_KEYS, PATTERN_KEYS, STAGE_KEYS } from './pattern-schema.js';
 
 export interface PatternValidationError {
   /** JSON Pointer (RFC 6901) into the input, e.g. `/stages/1/template`; `` for the whole input. */
@@ -43,5 +44,6 @@ export function issueCount(issues: readonly z.core.$ZodIssue[]): number {
 }
 
 export function allowedKeysAt(path: PropertyKey[]): string {
+  if (path[0] === 'defaults') return (path.length === 1 ? DEFAULTS_KEYS : RUN_OPTION_KEYS).join(', ');
   return (path.length === 0 ? PATTERN_KEYS : STAGE_KEYS).join(', ');
 }

@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  modelIdSchema,
+  modelListSchema,
+  runOptionsSchema,
+} from '../../../orchestration/run-options-schema.js';
 import { errorInfoSchema, usageSchema } from './common.js';
 import { estimateSchema } from './estimate.js';
 
@@ -18,26 +23,44 @@ export function withinJsonLimits(value: unknown, limits: { depth: number; nodes:
   return true;
 }
 
-const modelId = z
-  .string()
-  .min(3)
-  .max(200)
-  .regex(/^[^/\s]+\/\S+$/, 'a model id is "provider/model"');
+const modelId = modelIdSchema;
 
-export const analysisOptionsSchema = z
+/** The options of an analysis (shared with pattern defaults). */
+export const analysisOptionsSchema = runOptionsSchema;
+
+export const CONVERSATION_LIMITS = { turns: 200, turnChars: 200_000 } as const;
+
+export const conversationMessageSchema = z
   .object({
-    temperature: z.number().min(0).max(2).optional(),
-    maxTokens: z.number().int().min(1).max(32_000).optional(),
-    timeoutMs: z.number().int().min(100).max(600_000).optional().describe('per model call attempt'),
-    cache: z.boolean().optional().describe('reuse identical successful model calls (default true)'),
-    minResponses: z.number().int().min(1).max(12).optional().describe('quorum per fan-out stage (default 1)'),
-    maxCostUsd: z.number().positive().max(1_000_000).optional(),
+    role: z.enum(['system', 'user', 'assistant']),
+    content: z.string().max(CONVERSATION_LIMITS.turnChars),
   })
-  .strict();
+  .strict()
+  .meta({ id: 'ConversationMessage' });
+
+const conversationSchema = z
+  .array(conversationMessageSchema)
+  .min(1)
+  .max(CONVERSATION_LIMITS.turns)
+  .refine((messages) => messages.at(-1)?.role === 'user', {
+    message: "the last message must be the user's turn",
+  });
+
+/** The question, as POST /v1/analyses and a pattern preview take it. */
+export const promptSchema = z.string().min(1).max(200_000);
 
 export const createAnalysisSchema = z
   .object({
-    prompt: z.string().min(1).max(200_000),
+    prompt: promptSchema.optional().describe('the question; exactly one of prompt and messages'),
+    messages: conversationSchema
+      .optional()
+      .describe("a conversation instead of prompt; the last turn is the user's"),
+    continueFrom: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('follow up on one of your succeeded analyses: its conversation and answer come first'),
     system: z.string().max(20_000).optional(),
     pattern: z
       .string()
@@ -45,12 +68,7 @@ export const createAnalysisSchema = z
       .max(64)
       .optional()
       .describe('a pattern name from GET /v1/patterns; default standard'),
-    models: z
-      .array(modelId)
-      .min(1)
-      .max(12)
-      .refine((models) => new Set(models).size === models.length, 'models must be unique')
-      .optional(),
+    models: modelListSchema.optional(),
     synthesisModel: modelId.optional(),
     options: analysisOptionsSchema.optional(),
     metadata: z
@@ -69,6 +87,15 @@ export const createAnalysisSchema = z
       .optional(),
   })
   .strict()
+  .superRefine((body, context) => {
+    if ((body.prompt === undefined) === (body.messages === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: body.prompt === undefined ? ['prompt'] : ['messages'],
+        message: 'give exactly one of prompt and messages',
+      });
+    }
+  })
   .meta({ id: 'CreateAnalysis' });
 
 export type CreateAnalysisBody = z.output<typeof createAnalysisSchema>;
@@ -133,6 +160,8 @@ export const analysisRecordSchema = z
     error: errorInfoSchema.nullable(),
     warnings: z.array(z.string()),
     metadata: z.record(z.string(), z.unknown()),
+    messages: z.array(conversationMessageSchema),
+    parentId: z.string().nullable(),
     createdAt: z.string(),
     startedAt: z.string().nullable(),
     completedAt: z.string().nullable(),
