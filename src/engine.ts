@@ -9,6 +9,7 @@ import { RedisConnections } from './analyses/store/redis-connections.js';
 import { RedisPatternStore } from './analyses/store/redis-patterns.js';
 import { RedisStore } from './analyses/store/redis-store.js';
 import type { AnalysisStore } from './analyses/store/store.js';
+import type { Tracing } from './analyses/tracing/tracing.js';
 import { createWebhooks, type WebhookOverrides, type Webhooks } from './analyses/webhooks/webhooks.js';
 import type { Config } from './config/index.js';
 import { createModelCaller } from './models/create-caller.js';
@@ -50,6 +51,8 @@ export interface Engine {
   service: AnalysisService;
   /** Undefined when WEBHOOK_SECRET is not set. */
   webhooks: Webhooks | undefined;
+  /** Undefined (and the SDK never loaded) unless an OTLP endpoint is set. */
+  tracing: Tracing | undefined;
   /** Stops taking work and lets running analyses end (or hands them to another worker). */
   shutdown(graceMs: number): Promise<void>;
   close(): Promise<void>;
@@ -66,6 +69,9 @@ export async function createEngine(
       ? new RedisConnections(config.REDIS_URL, logger, config.REDIS_PREFIX, config.REDIS_COMMAND_TIMEOUT_MS)
       : undefined;
   await redis?.ready();
+  const tracing = config.tracing
+    ? (await import('./analyses/tracing/sdk.js')).startTracing(config.tracing)
+    : undefined;
   const registry = new ModelRegistry(
     toProviderEntries(config.providers),
     options.providerFactories ?? PROVIDER_FACTORIES,
@@ -128,6 +134,7 @@ export async function createEngine(
     logger,
     ttlSeconds: config.ANALYSIS_TTL_SECONDS,
     maxEventBytes: config.MAX_ANALYSIS_EVENT_BYTES,
+    tracing,
     onFinished: observer ? (status) => observer.analysisFinished(status) : undefined,
     // The delivery is queued, never awaited: a slow receiver cannot hold an analysis up.
     onEnded: webhooks
@@ -185,6 +192,7 @@ export async function createEngine(
     queue,
     service,
     webhooks,
+    tracing,
     shutdown: (graceMs) => queue.shutdown(graceMs),
     async close() {
       clearInterval(probe);
@@ -192,6 +200,7 @@ export async function createEngine(
       await caller.close();
       await store.close();
       await redis?.close();
+      await tracing?.shutdown();
     },
   };
 }

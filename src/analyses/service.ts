@@ -14,6 +14,7 @@ import type { AnalysisJob } from './job.js';
 import type { JobQueue } from './queue.js';
 import { type AnalysisRecord, newRecord, TERMINAL_STATUSES } from './record.js';
 import type { AnalysisStore, ListQuery } from './store/store.js';
+import type { TraceCarrier } from './tracing/tracing.js';
 import type { Webhooks } from './webhooks/webhooks.js';
 
 export interface CreateAnalysisInput {
@@ -41,6 +42,12 @@ export interface AnalysisServiceOptions {
   webhooks?: Webhooks | undefined;
 }
 
+/** What the request that submits an analysis passes on besides its input. */
+export interface SubmitContext {
+  /** The request's trace context: the analysis's spans join its trace. */
+  trace?: TraceCarrier | undefined;
+}
+
 const QUEUE_FULL = 'The analysis queue is full: retry later.';
 
 /** The job domain: submit, read, list, cancel, delete and wait for analyses. */
@@ -55,6 +62,7 @@ export class AnalysisService {
     owner: string,
     input: CreateAnalysisInput,
     idempotencyKey?: string,
+    context: SubmitContext = {},
   ): Promise<{ record: AnalysisRecord; created: boolean }> {
     // Before any key is reserved: an input refused for its size never holds one.
     checkInputBudget(input, this.options.inputLimits);
@@ -81,7 +89,7 @@ export class AnalysisService {
       }
     }
     try {
-      const record = await this.create(owner, input);
+      const record = await this.create(owner, input, context);
       if (idempotencyKey !== undefined)
         await this.store.completeIdempotencyKey(owner, idempotencyKey, record.id);
       return { record, created: true };
@@ -92,7 +100,11 @@ export class AnalysisService {
   }
 
   /** Creates and enqueues an analysis; answers the record as accepted (queued). */
-  private async create(owner: string, input: CreateAnalysisInput): Promise<AnalysisRecord> {
+  private async create(
+    owner: string,
+    input: CreateAnalysisInput,
+    context: SubmitContext,
+  ): Promise<AnalysisRecord> {
     const { registry, catalog } = this.options;
     const patternName = input.pattern ?? 'standard';
     const pattern = await catalog.get(owner, patternName);
@@ -147,6 +159,7 @@ export class AnalysisService {
       options,
       pattern,
       settings,
+      trace: context.trace,
     };
     await this.store.insert(record, job);
     await this.store.append(id, { type: 'analysis.queued', data: {} });
