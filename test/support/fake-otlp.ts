@@ -28,6 +28,8 @@ export interface ReceivedSpan {
   name: string;
   kind: number;
   service: string | undefined;
+  /** The attributes of the resource (the process) that sent it. */
+  resource: Record<string, AttributeValue>;
   attributes: Record<string, AttributeValue>;
   events: { name: string; attributes: Record<string, AttributeValue> }[];
   status: { code?: number; message?: string };
@@ -80,7 +82,8 @@ interface JsonExport {
 
 function spansOf(body: JsonExport): ReceivedSpan[] {
   return (body.resourceSpans ?? []).flatMap((resourceSpans) => {
-    const service = attributesOf(resourceSpans.resource?.attributes)['service.name'];
+    const resource = attributesOf(resourceSpans.resource?.attributes);
+    const service = resource['service.name'];
     return (resourceSpans.scopeSpans ?? []).flatMap((scope) =>
       (scope.spans ?? []).map((span) => ({
         traceId: span.traceId,
@@ -89,6 +92,7 @@ function spansOf(body: JsonExport): ReceivedSpan[] {
         name: span.name,
         kind: span.kind,
         service: typeof service === 'string' ? service : undefined,
+        resource,
         attributes: attributesOf(span.attributes),
         events: (span.events ?? []).map((event) => ({
           name: event.name,
