@@ -21,6 +21,7 @@ import { Metrics, metricsPlugin } from './http/plugins/metrics.js';
 import { openApi } from './http/plugins/openapi.js';
 import { problemDetails } from './http/plugins/problem-details.js';
 import { perKeyRateLimit } from './http/plugins/rate-limit.js';
+import { requestTracing } from './http/plugins/tracing.js';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from './http/problem.js';
 import { StreamTokens } from './http/stream-tokens.js';
 
@@ -65,6 +66,7 @@ async function chorus(app: FastifyInstance, options: AppOptions): Promise<void> 
 
   await app.register(problemDetails, { maxValidationErrors: config.MAX_VALIDATION_ERRORS });
   await app.register(accessLog);
+  if (engine.tracing) await app.register(requestTracing, { tracing: engine.tracing });
   // Before every other plugin and route, so each of them answers 503 while the service drains.
   const openStreams = new Set<() => void>();
   registerDraining(app, {

@@ -13,6 +13,7 @@ import { RedisConnections } from './analyses/store/redis-connections.js';
 import { RedisPatternStore } from './analyses/store/redis-patterns.js';
 import { RedisStore } from './analyses/store/redis-store.js';
 import type { AnalysisStore } from './analyses/store/store.js';
+import type { Tracing } from './analyses/tracing/tracing.js';
 import { createWebhooks, type WebhookOverrides, type Webhooks } from './analyses/webhooks/webhooks.js';
 import type { Config } from './config/index.js';
 import { createModelCaller } from './models/create-caller.js';
@@ -62,6 +63,8 @@ export interface Engine {
   /** Undefined when WEBHOOK_SECRET is not set. */
   webhooks: Webhooks | undefined;
   budgets: Budgets;
+  /** Undefined (and the SDK never loaded) unless an OTLP endpoint is set. */
+  tracing: Tracing | undefined;
   /** Stops taking work and lets running analyses end (or hands them to another worker). */
   shutdown(graceMs: number): Promise<void>;
   close(): Promise<void>;
@@ -78,6 +81,9 @@ export async function createEngine(
       ? new RedisConnections(config.REDIS_URL, logger, config.REDIS_PREFIX, config.REDIS_COMMAND_TIMEOUT_MS)
       : undefined;
   await redis?.ready();
+  const tracing = config.tracing
+    ? (await import('./analyses/tracing/sdk.js')).startTracing(config.tracing)
+    : undefined;
   const registry = new ModelRegistry(
     toProviderEntries(config.providers),
     options.providerFactories ?? PROVIDER_FACTORIES,
@@ -146,6 +152,7 @@ export async function createEngine(
     logger,
     ttlSeconds: config.ANALYSIS_TTL_SECONDS,
     maxEventBytes: config.MAX_ANALYSIS_EVENT_BYTES,
+    tracing,
     onFinished: observer ? (status) => observer.analysisFinished(status) : undefined,
     // The delivery is queued, never awaited: a slow receiver cannot hold an analysis up.
     onEnded: webhooks
@@ -213,6 +220,7 @@ export async function createEngine(
     service,
     webhooks,
     budgets,
+    tracing,
     shutdown: (graceMs) => queue.shutdown(graceMs),
     async close() {
       clearInterval(probe);
@@ -220,6 +228,7 @@ export async function createEngine(
       await caller.close();
       await store.close();
       await redis?.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -144,6 +144,15 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/** The driver's OTEL_* variables: the service runs traced when the bench is started with an endpoint. */
+function tracingEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => entry[0].startsWith('OTEL_') && entry[1] !== undefined,
+    ),
+  );
+}
+
 /**
  * Starts the built service as in production: `node dist/server.js`,
  * configured by environment variables only. With `cpuProfileDir`, under
@@ -164,6 +173,7 @@ export async function startService(
       PORT: String(port),
       LOG_LEVEL: 'warn',
       SHUTDOWN_GRACE_MS: '1000',
+      ...tracingEnv(),
       ...env,
     }),
     stdio: ['ignore', 'pipe', 'pipe'],

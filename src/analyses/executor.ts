@@ -13,8 +13,9 @@ import type { AnalysisJob } from './job.js';
 import { JobLog, LostOwnership } from './job-log.js';
 import { type AnalysisRecord, type JobErrorInfo, TERMINAL_STATUSES } from './record.js';
 import { reduce } from './reduce.js';
-import type { AnalysisStore, WriteOptions } from './store/store.js';
+import type { AnalysisStore, StoredAnalysis, WriteOptions } from './store/store.js';
 import { isStoreUnavailable, toStoreError } from './store/store-errors.js';
+import type { AnalysisTrace, Tracing } from './tracing/tracing.js';
 
 export { LostOwnership } from './job-log.js';
 
@@ -39,6 +40,8 @@ export interface ExecutorOptions {
   observe?: ((job: AnalysisJob, event: AnalysisEventPayload) => void) | undefined;
   /** Epoch milliseconds; events are stamped with it. */
   now?: () => number;
+  /** Builds each run's spans from its events; undefined (tracing off) costs one check per run. */
+  tracing?: Tracing | undefined;
 }
 
 /**
@@ -55,17 +58,56 @@ export class AnalysisExecutor {
   }
 
   async run(id: string, signal: AbortSignal, write: WriteOptions = {}): Promise<void> {
-    const { store, registry, caller, logger } = this.options;
+    const { store, registry } = this.options;
     // Every model call of the analysis listens to its signal: a dozen models
     // are no leak, and must not print Node's listener-leak warning.
     setMaxListeners(0, signal);
     const stored = await store.get(id);
     if (!stored || TERMINAL_STATUSES.has(stored.record.status)) return;
     const { job } = stored;
+    const settingsFor = (modelId: string): CallSettings =>
+      job.settings?.[modelId] ?? adaptSettings(registry.get(modelId)!, job.options).settings;
+    const trace = this.options.tracing?.startAnalysis({
+      record: stored.record,
+      job,
+      describe: (modelId) => {
+        const model = registry.get(modelId);
+        const settings = settingsFor(modelId);
+        return {
+          provider: model?.provider ?? modelId.split('/')[0]!,
+          model: model?.model ?? modelId,
+          temperature: settings.temperature,
+          maxTokens: settings.maxTokens,
+        };
+      },
+    });
+    try {
+      await this.#run(stored, signal, write, settingsFor, trace);
+    } finally {
+      // Ended before the terminal event is written on the usual paths; here for the others.
+      trace?.end({ status: 'interrupted' });
+    }
+  }
+
+  async #run(
+    stored: StoredAnalysis,
+    signal: AbortSignal,
+    write: WriteOptions,
+    settingsFor: (modelId: string) => CallSettings,
+    trace: AnalysisTrace | undefined,
+  ): Promise<void> {
+    const { registry, caller, logger } = this.options;
+    const { job } = stored;
+    const id = stored.record.id;
     const log = new JobLog(
-      store,
+      this.options.store,
       stored.record,
-      { ttlSeconds: this.options.ttlSeconds, now: this.now, maxEventBytes: this.options.maxEventBytes },
+      {
+        ttlSeconds: this.options.ttlSeconds,
+        now: this.now,
+        maxEventBytes: this.options.maxEventBytes,
+        onEvent: trace?.onEvent,
+      },
       write,
     );
     const observe = this.options.observe;
@@ -89,8 +131,6 @@ export class AnalysisExecutor {
         data: { pattern: record.pattern, models: record.models, synthesisModel: record.synthesisModel },
       });
     }
-    const settingsFor = (modelId: string): CallSettings =>
-      job.settings?.[modelId] ?? adaptSettings(registry.get(modelId)!, job.options).settings;
     let end: PatternRunEnd;
     let council: CouncilRanking | undefined;
     try {
@@ -101,7 +141,7 @@ export class AnalysisExecutor {
         spentUsd: () => log.record.usage.costUsd,
         fallbackOrder: fallbackOrder(registry, record),
         settingsFor,
-        caller,
+        caller: trace ? trace.wrap(caller) : caller,
         emit,
         signal,
         completed,
@@ -111,13 +151,19 @@ export class AnalysisExecutor {
       });
       await log.flush();
     } catch (error) {
-      if (error instanceof LostOwnership || signal.reason === HANDOFF) return;
+      if (error instanceof LostOwnership || signal.reason === HANDOFF) {
+        trace?.end({ status: 'handed-off' });
+        return;
+      }
       // Not the analysis's fault, and nothing can be written now: the queue resumes it later.
       if (isStoreUnavailable(error)) throw toStoreError(error);
       logger.error({ err: error, analysisId: id }, 'analysis failed unexpectedly');
       end = { status: 'failed', error: { code: 'internal', message: 'The analysis failed unexpectedly.' } };
     }
-    if (signal.aborted && signal.reason === HANDOFF) return;
+    if (signal.aborted && signal.reason === HANDOFF) {
+      trace?.end({ status: 'handed-off' });
+      return;
+    }
     if (signal.aborted && signal.reason === SHUTDOWN) {
       end = {
         status: 'failed',
@@ -127,6 +173,8 @@ export class AnalysisExecutor {
         },
       };
     }
+    // Every span has ended before the terminal event is written: a reader of that event sees the whole trace.
+    trace?.end(end.status === 'failed' ? { status: 'failed', error: end.error } : { status: end.status });
     if (end.status === 'cancelled') return; // the cancel wrote the terminal state
     if (end.status === 'succeeded') {
       await this.finish(log.record, { status: 'succeeded', result: withRanking(end.result, council) }, write);

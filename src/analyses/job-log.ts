@@ -35,7 +35,12 @@ export class JobLog {
   constructor(
     private readonly store: AnalysisStore,
     record: AnalysisRecord,
-    private readonly context: ReduceContext & { now: () => number; maxEventBytes?: number | undefined },
+    private readonly context: ReduceContext & {
+      now: () => number;
+      maxEventBytes?: number | undefined;
+      /** An in-process reader told every kept event (the run's spans). */
+      onEvent?: ((event: AnalysisEventPayload) => void) | undefined;
+    },
     private readonly write: WriteOptions = {},
   ) {
     this.#record = record;
@@ -63,6 +68,7 @@ export class JobLog {
     const before = this.#record;
     const record = reduce(before, event, at, this.context);
     this.#record = record;
+    this.context.onEvent?.(event);
     const store = this.store;
     const id = record.id;
     if (store.appendNow) {

@@ -1,6 +1,7 @@
 import type { CallSettings } from '../models/settings.js';
 import type { RunRequest } from '../orchestration/events.js';
 import type { PatternDefinition } from '../orchestration/patterns/types.js';
+import type { TraceCarrier } from './tracing/tracing.js';
 
 /** What the runner needs besides the record: never shown to clients. */
 export interface AnalysisJob extends RunRequest {
@@ -10,4 +11,6 @@ export interface AnalysisJob extends RunRequest {
   settings?: Record<string, CallSettings> | undefined;
   /** The budget window its worst case was reserved in; undefined when its key has no budget. */
   budgetWindow?: string | undefined;
+  /** The trace the analysis continues (the request that submitted it); whichever worker runs it joins it. */
+  trace?: TraceCarrier | undefined;
 }

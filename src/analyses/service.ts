@@ -19,6 +19,7 @@ import type { JobQueue } from './queue.js';
 import { type AnalysisRecord, newRecord, TERMINAL_STATUSES } from './record.js';
 import { selectForRequest } from './selection.js';
 import type { AnalysisStore, ListQuery } from './store/store.js';
+import type { TraceCarrier } from './tracing/tracing.js';
 import type { Webhooks } from './webhooks/webhooks.js';
 
 export interface CreateAnalysisInput {
@@ -55,6 +56,14 @@ export interface AnalysisServiceOptions {
   lengths: OutputLengths;
 }
 
+/** What the request that submits an analysis passes on besides its input. */
+export interface SubmitContext {
+  /** The caller's key: its allowed models and patterns, its budget (none when auth is off). */
+  key?: KeyPolicy | undefined;
+  /** The request's trace context: the analysis's spans join its trace. */
+  trace?: TraceCarrier | undefined;
+}
+
 const QUEUE_FULL = 'The analysis queue is full: retry later.';
 
 /** The job domain: submit, read, list, cancel, delete and wait for analyses. */
@@ -69,8 +78,8 @@ export class AnalysisService {
     owner: string,
     input: CreateAnalysisInput,
     idempotencyKey?: string,
-    /** The caller's key: its allowed models and patterns, its budget (none when auth is off). */
-    key?: KeyPolicy,
+    /** The caller's key (its allowed models and patterns, its budget) and the request's trace. */
+    context: SubmitContext = {},
   ): Promise<{ record: AnalysisRecord; created: boolean }> {
     // Before any key is reserved: an input refused for its size never holds one.
     checkInputBudget(input, this.options.inputLimits);
@@ -97,7 +106,7 @@ export class AnalysisService {
       }
     }
     try {
-      const record = await this.create(owner, input, key);
+      const record = await this.create(owner, input, context);
       if (idempotencyKey !== undefined)
         await this.store.completeIdempotencyKey(owner, idempotencyKey, record.id);
       return { record, created: true };
@@ -151,8 +160,13 @@ export class AnalysisService {
   }
 
   /** Creates and enqueues an analysis; answers the record as accepted (queued). */
-  private async create(owner: string, input: CreateAnalysisInput, key?: KeyPolicy): Promise<AnalysisRecord> {
+  private async create(
+    owner: string,
+    input: CreateAnalysisInput,
+    context: SubmitContext,
+  ): Promise<AnalysisRecord> {
     const { registry } = this.options;
+    const { key } = context;
     const { pattern, selection, options, estimate } = await this.resolve(owner, input, key);
     if (input.webhook) await this.checkWebhook(input.webhook.url);
     if (!(await this.options.queue.hasRoom())) {
@@ -207,6 +221,7 @@ export class AnalysisService {
       pattern,
       settings,
       budgetWindow,
+      trace: context.trace,
     };
     let queued = false;
     try {

@@ -28,6 +28,17 @@ function webhookSecretProblem(secret: string): string | undefined {
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+const flag = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback)
+    .transform((value) => value === 'true');
+
+/** The OTLP protocols Chorus exports with (both over HTTP; gRPC is not built in). */
+const otlpProtocol = z.enum(['http/protobuf', 'http/json'], {
+  message: 'must be http/protobuf or http/json (gRPC is not supported: point it at an OTLP/HTTP port, 4318)',
+});
+
 /** The environment variables of the contract, validated at boot. */
 export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -116,14 +127,26 @@ export const envSchema = z.object({
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }),
   /** Lets webhooks reach loopback, private, link-local and multicast addresses. */
-  WEBHOOK_ALLOW_PRIVATE: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((value) => value === 'true'),
+  WEBHOOK_ALLOW_PRIVATE: flag('false'),
   /** A delivery attempt with no complete answer this long is a failure (and is retried). */
   WEBHOOK_TIMEOUT_MS: integer(100, 600_000).default(10_000),
   /** Webhook deliveries in flight at once, per process. */
   WEBHOOK_CONCURRENCY: integer(1, 10_000).default(16),
+  // OpenTelemetry: the standard variables. The SDK reads the others (headers, sampler, time-outs) itself.
+  /** Where traces go over OTLP/HTTP (`/v1/traces` is added); unset with the next one: tracing is off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** The traces endpoint itself (used as is); overrides the one above. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
+  /** `otlp` (or unset) exports traces; `none` turns tracing off. */
+  OTEL_TRACES_EXPORTER: z
+    .enum(['otlp', 'none'], { message: 'must be otlp or none (Chorus exports over OTLP only)' })
+    .optional(),
+  /** `true` turns tracing off whatever the endpoint. */
+  OTEL_SDK_DISABLED: flag('false'),
+  /** `true` records prompts and answers on the model-call spans. */
+  OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: flag('false'),
 });
 
 export type Env = z.output<typeof envSchema>;

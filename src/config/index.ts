@@ -1,11 +1,11 @@
 import { ConfigError, type Env, parseEnv } from './env.js';
 import { loadKeys } from './keys-file.js';
 import { readModelsFile } from './models-file.js';
-import type { ConfiguredKey, ModelConfig, ProviderConfig } from './types.js';
+import type { ConfiguredKey, ModelConfig, ProviderConfig, TracingConfig } from './types.js';
 
 export { ConfigError } from './env.js';
 export { loadKeys } from './keys-file.js';
-export type { BudgetPeriod, ConfiguredKey, ModelConfig, ProviderConfig } from './types.js';
+export type { BudgetPeriod, ConfiguredKey, ModelConfig, ProviderConfig, TracingConfig } from './types.js';
 
 export interface Config extends Env {
   providers: ProviderConfig[];
@@ -15,6 +15,8 @@ export interface Config extends Env {
   simulatorOnly: boolean;
   /** Things worth a warning at boot (auth off, simulator only, …). */
   warnings: string[];
+  /** Undefined (tracing off, no SDK loaded) unless an OTLP endpoint is set. */
+  tracing: TracingConfig | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -184,5 +186,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       `ROLE=${env.ROLE} needs STORE=redis: one process with the memory store must use ROLE=all.`,
     );
   }
-  return { ...env, providers, keys, simulatorOnly, warnings };
+  return { ...env, providers, keys, simulatorOnly, warnings, tracing: tracingConfig(env) };
+}
+
+/** Tracing is on with an OTLP endpoint, unless OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none says otherwise. */
+function tracingConfig(env: Env): TracingConfig | undefined {
+  // As the OTLP specification says: the signal's own endpoint is used as is, the general one gains /v1/traces.
+  const url =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (env.OTEL_EXPORTER_OTLP_ENDPOINT && `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  if (!url || env.OTEL_SDK_DISABLED || env.OTEL_TRACES_EXPORTER === 'none') return undefined;
+  return {
+    url,
+    protocol: env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+    captureContent: env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
+  };
 }

@@ -2,6 +2,15 @@
 export const PROVIDER_KINDS = ['openai', 'anthropic', 'openai-compatible', 'sim'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
+/** Tracing, when an OTLP endpoint is set (the SDK reads the other OTEL_* variables itself). */
+export interface TracingConfig {
+  /** The OTLP traces endpoint itself (`…/v1/traces`). */
+  url: string;
+  protocol: 'http/protobuf' | 'http/json';
+  /** Prompts and answers recorded on the model-call spans. */
+  captureContent: boolean;
+}
+
 export interface ModelConfig {
   /** The provider's own model name; the public id is `<provider>/<id>`. */
   id: string;

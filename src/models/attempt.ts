@@ -1,6 +1,12 @@
 import { abortedError } from '../providers/errors.js';
 import { collectStream } from '../providers/shared/stream-parts.js';
-import type { DeltaListener, GenerateRequest, GenerateResult, LanguageModel } from '../providers/spec.js';
+import type {
+  CallOptions,
+  DeltaListener,
+  GenerateRequest,
+  GenerateResult,
+  LanguageModel,
+} from '../providers/spec.js';
 import { toCallError } from './errors.js';
 
 /**
@@ -16,6 +22,7 @@ export async function runAttempt(
   timeoutMs: number,
   signal: AbortSignal | undefined,
   onDelta: DeltaListener,
+  headers?: CallOptions['headers'],
 ): Promise<GenerateResult> {
   if (signal?.aborted) throw abortedError(signal);
   const controller = new AbortController();
@@ -26,7 +33,7 @@ export async function runAttempt(
   );
   const forward = () => controller.abort(signal?.reason);
   signal?.addEventListener('abort', forward, { once: true });
-  const options = { signal: controller.signal };
+  const options: CallOptions = { signal: controller.signal, headers };
   try {
     if (model.capabilities.streaming) return await collectStream(model.stream(request, options), onDelta);
     return await model.generate(request, options);

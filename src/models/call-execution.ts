@@ -46,6 +46,8 @@ export interface ExecutionInput {
   timeoutMs: number | undefined;
   /** For log lines. */
   analysisId: string;
+  /** Extra headers of every upstream request (the trace context). */
+  headers?: Readonly<Record<string, string>> | undefined;
 }
 
 export function executeCall(
@@ -61,7 +63,14 @@ export function executeCall(
     shared.attemptStarted(number);
     const began = context.now();
     try {
-      const result = await runAttempt(model.languageModel, request, timeoutMs, signal, onDelta);
+      const result = await runAttempt(
+        model.languageModel,
+        request,
+        timeoutMs,
+        signal,
+        onDelta,
+        input.headers,
+      );
       finished(context, input, 'success', began);
       return result;
     } catch (error) {

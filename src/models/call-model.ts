@@ -28,6 +28,8 @@ export interface ModelCall {
   cache: boolean;
   signal: AbortSignal;
   hooks: ModelCallHooks;
+  /** Extra headers of every upstream request of the call (the trace context, `traceparent`). */
+  upstreamHeaders?: Readonly<Record<string, string>> | undefined;
 }
 
 export type ModelCallOutcome =
@@ -39,6 +41,8 @@ export type ModelCallOutcome =
       latencyMs: number;
       attempts: number;
       cached: boolean;
+      /** Why the model stopped (`stop`, `length`, …), when its provider says. */
+      finishReason?: string | undefined;
     }
   | { ok: false; error: CallError; latencyMs: number; attempts: number };
 

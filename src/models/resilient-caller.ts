@@ -125,7 +125,13 @@ export class ResilientModelCaller implements ModelCaller, ModelHealth {
       }
     }
     const progress = new CallProgress(call.hooks);
-    const input = { route, request, timeoutMs: call.timeoutMs, analysisId: call.analysisId };
+    const input = {
+      route,
+      request,
+      timeoutMs: call.timeoutMs,
+      analysisId: call.analysisId,
+      headers: call.upstreamHeaders,
+    };
     try {
       // Calls that bypass the cache share only with each other, so they never receive a cached answer.
       const result = await this.shared.run(
@@ -148,7 +154,7 @@ export class ResilientModelCaller implements ModelCaller, ModelHealth {
 
   private success(
     model: RegisteredModel,
-    result: { text: string; usage: GenerateResult['usage'] },
+    result: Pick<GenerateResult, 'text' | 'usage' | 'finishReason'>,
     started: number,
     attempts: number,
     cached: boolean,
@@ -163,6 +169,7 @@ export class ResilientModelCaller implements ModelCaller, ModelHealth {
       latencyMs: Math.round(this.now() - started),
       attempts,
       cached,
+      finishReason: result.finishReason,
     };
   }
 

@@ -31,6 +31,8 @@ export interface GenerateRequest {
 export interface CallOptions {
   /** Aborts the call: the job's cancellation and the per-attempt timeout, combined by the caller. */
   signal?: AbortSignal | undefined;
+  /** Extra headers of the upstream request (the trace context, `traceparent`). */
+  headers?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface GenerateResult {

@@ -40,7 +40,10 @@ export async function answerWhole(
   reply: FastifyReply,
   input: CreateAnalysisInput,
 ): Promise<AnalysisRecord | undefined> {
-  const { record } = await deps.service.submit(request.owner, input, undefined, request.apiKey);
+  const { record } = await deps.service.submit(request.owner, input, undefined, {
+    key: request.apiKey,
+    trace: request.traceCarrier,
+  });
   reply.header(ANALYSIS_ID_HEADER, record.id);
   let left = false;
   const gone = clientGone(reply).then(() => {
@@ -83,7 +86,10 @@ export async function answerStream(
   input: CreateAnalysisInput,
   surface: StreamSurface,
 ): Promise<void> {
-  const { record } = await deps.service.submit(request.owner, input, undefined, request.apiKey);
+  const { record } = await deps.service.submit(request.owner, input, undefined, {
+    key: request.apiKey,
+    trace: request.traceCarrier,
+  });
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {

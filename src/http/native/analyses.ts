@@ -73,7 +73,10 @@ export async function analysisRoutes(
       const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
       const wait = parsePreferWait(request.headers.prefer);
       // What the service refuses (ServiceError) the problem-details handler answers.
-      const submitted = await service.submit(request.owner, request.body, idempotencyKey, request.apiKey);
+      const submitted = await service.submit(request.owner, request.body, idempotencyKey, {
+        key: request.apiKey,
+        trace: request.traceCarrier,
+      });
       const { record } = submitted;
       reply.header('location', record.links.self).header('vary', 'Prefer');
       if (!submitted.created) reply.header('idempotent-replayed', 'true');

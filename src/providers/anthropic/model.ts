@@ -46,12 +46,12 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
       requiresMaxTokens: true,
     }),
 
-    generate(request: GenerateRequest, { signal }: CallOptions = {}): Promise<GenerateResult> {
+    generate(request: GenerateRequest, { signal, headers }: CallOptions = {}): Promise<GenerateResult> {
       const context = requestContext(provider, model.id, signal);
       return generateWith(toAnthropicError, context, async () => {
         const anthropic = requireClient(client, context);
         const { data, response } = await anthropic.messages
-          .create(buildGenerateParams(request, model), { signal })
+          .create(buildGenerateParams(request, model), { signal, headers })
           .withResponse();
         const parsed = messageSchema.safeParse(data);
         if (!parsed.success) throw malformedResponseError(context, parsed.error);
@@ -67,20 +67,21 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
       });
     },
 
-    stream(request: GenerateRequest, { signal }: CallOptions = {}): AsyncIterable<StreamPart> {
+    stream(request: GenerateRequest, { signal, headers }: CallOptions = {}): AsyncIterable<StreamPart> {
       const context = requestContext(provider, model.id, signal);
-      return streamWith(toAnthropicError, context, () => streamEvents(request, signal, context));
+      return streamWith(toAnthropicError, context, () => streamEvents(request, signal, headers, context));
     },
   };
 
   async function* streamEvents(
     request: GenerateRequest,
     signal: AbortSignal | undefined,
+    headers: CallOptions['headers'],
     context: ErrorContext,
   ): AsyncGenerator<StreamPart> {
     const anthropic = requireClient(client, context);
     const { data: events, response } = await anthropic.messages
-      .create(buildStreamParams(request, model), { signal })
+      .create(buildStreamParams(request, model), { signal, headers })
       .withResponse();
     const usage = new StreamUsage();
     let stopReason: string | null | undefined;

@@ -52,12 +52,12 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
       requiresMaxTokens: false,
     }),
 
-    generate(request: GenerateRequest, { signal }: CallOptions = {}): Promise<GenerateResult> {
+    generate(request: GenerateRequest, { signal, headers }: CallOptions = {}): Promise<GenerateResult> {
       const context = requestContext(provider, model.id, signal);
       return generateWith(toOpenAIError, context, async () => {
         const openai = requireClient(client, context);
         const { data, response } = await openai.chat.completions
-          .create(buildGenerateParams(request, settings), { signal })
+          .create(buildGenerateParams(request, settings), { signal, headers })
           .withResponse();
         const parsed = chatCompletionSchema.safeParse(data);
         if (!parsed.success) throw malformedResponseError(context, parsed.error);
@@ -72,20 +72,21 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
       });
     },
 
-    stream(request: GenerateRequest, { signal }: CallOptions = {}): AsyncIterable<StreamPart> {
+    stream(request: GenerateRequest, { signal, headers }: CallOptions = {}): AsyncIterable<StreamPart> {
       const context = requestContext(provider, model.id, signal);
-      return streamWith(toOpenAIError, context, () => streamChunks(request, signal, context));
+      return streamWith(toOpenAIError, context, () => streamChunks(request, signal, headers, context));
     },
   };
 
   async function* streamChunks(
     request: GenerateRequest,
     signal: AbortSignal | undefined,
+    headers: CallOptions['headers'],
     context: ErrorContext,
   ): AsyncGenerator<StreamPart> {
     const openai = requireClient(client, context);
     const { data: chunks, response } = await openai.chat.completions
-      .create(buildStreamParams(request, settings), { signal })
+      .create(buildStreamParams(request, settings), { signal, headers })
       .withResponse();
     let text = '';
     let finishReason: string | undefined;
