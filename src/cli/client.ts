@@ -37,7 +37,9 @@ interface Problem {
 function refusal(status: number, body: unknown, method: string, path: string): CliError {
   const problem = (typeof body === 'object' && body !== null ? body : {}) as Problem;
   const said = problem.detail ?? problem.title ?? `HTTP ${status}`;
-  const details = (problem.errors ?? []).map((error) => `${error.path || '/'}: ${error.message ?? ''}`);
+  const details = (problem.errors ?? [])
+    .filter((error) => error.message !== said)
+    .map((error) => `${error.path || '/'}: ${error.message ?? ''}`);
   if (status === 401)
     return new CliError(
       `Chorus refused the API key (${said})`,

@@ -61,6 +61,13 @@ describe.each(STORES)('the chorus command against a running service ($name)', (s
     expect(show.stdout).toContain('# Answer (sim/gamma)');
   });
 
+  it('ask -p council prints the aggregated ranking under the answer', async () => {
+    const run = await runCli(['ask', '-p', 'council', 'Which database should a new SaaS start on?'], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain('FINAL RANKING');
+    expect(run.stdout).toMatch(/Ranking\n#\s+model\s+average rank\s+votes\n1\s+sim\/\w+\s+\d\.\d\d\s+\d\n/);
+  });
+
   it('a failed analysis exits 1 and says why', async () => {
     const run = await runCli(['ask', '-m', 'sim/broken', 'This will fail'], env);
     expect(run.code).toBe(1);
