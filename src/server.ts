@@ -141,7 +141,28 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 
-  await app.listen({ host: config.HOST, port: config.PORT });
+  try {
+    await app.listen({ host: config.HOST, port: config.PORT });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    await app.close().catch(() => undefined);
+    if (code === 'EADDRINUSE')
+      fail(
+        `PORT ${config.PORT} on ${config.HOST} is already in use: stop what listens there, or set PORT to a free port.`,
+        1,
+      );
+    if (code === 'EACCES')
+      fail(
+        `PORT ${config.PORT} on ${config.HOST} needs more privileges than this process has: set PORT above 1023.`,
+        1,
+      );
+    if (code === 'EADDRNOTAVAIL')
+      fail(
+        `HOST ${config.HOST} is not an address of this machine: set HOST to one (127.0.0.1, 0.0.0.0, …).`,
+        1,
+      );
+    throw error;
+  }
   const models = app.chorus.registry.list().map((model) => model.id);
   logger.info({ models }, `Chorus is serving on http://${config.HOST}:${config.PORT} (docs: /docs)`);
 }

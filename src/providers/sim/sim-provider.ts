@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { abortedError, isProviderError, ProviderError } from '../errors.js';
 import { modelIdentity } from '../shared/model-identity.js';
 import { collectStream, toParts } from '../shared/stream-parts.js';
@@ -10,47 +9,11 @@ import type {
   Provider,
   StreamPart,
 } from '../spec.js';
+import { simulatedText } from './replies.js';
 import type { SimModel, SimSettings } from './settings.js';
-
-const OPENINGS = [
-  'A useful way to approach this is to separate what is known from what is assumed.',
-  'The question turns on a few concrete trade-offs.',
-  'Three considerations stand out here.',
-  'It helps to start from the constraints and work outwards.',
-];
-const MIDDLES = [
-  'The strongest argument is the one that survives the most specific objections.',
-  'Costs that arrive late are easy to underestimate, so they deserve explicit weight.',
-  'Where the evidence is thin, a reversible first step beats a bold commitment.',
-  'Agreement between independent views is informative only when their reasons differ.',
-];
-const CLOSINGS = [
-  'In short: decide on the evidence you have, and plan to revisit it.',
-  'The practical next step is a small experiment that tests the riskiest assumption.',
-  'On balance, the cautious option keeps the most future choices open.',
-  'The best answer combines the clearest reasoning with an honest account of uncertainty.',
-];
-
-function pick(list: readonly string[], digest: Buffer, index: number): string {
-  return list[digest[index]! % list.length]!;
-}
 
 function estimateTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
-}
-
-/** Deterministic text for a given model and input, which says plainly that it is simulated. */
-export function simulatedText(modelId: string, request: GenerateRequest): string {
-  const input = `${request.system ?? ''}\u0000${request.messages.map((message) => message.content).join('\u0000')}`;
-  const digest = createHash('sha256').update(modelId).update('\u0000').update(input).digest();
-  const topic = (request.messages.at(-1)?.content ?? '').replace(/\s+/g, ' ').trim().slice(0, 60);
-  return [
-    `[Simulated answer from ${modelId}: no real model was called.]`,
-    `On "${topic}${topic.length === 60 ? '…' : ''}":`,
-    pick(OPENINGS, digest, 0),
-    pick(MIDDLES, digest, 1),
-    pick(CLOSINGS, digest, 2),
-  ].join(' ');
 }
 
 /** Splits text into about `count` chunks on word boundaries. */
