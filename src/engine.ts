@@ -153,16 +153,14 @@ export async function createEngine(
     ttlSeconds: config.ANALYSIS_TTL_SECONDS,
     maxEventBytes: config.MAX_ANALYSIS_EVENT_BYTES,
     tracing,
-    onFinished: observer ? (status) => observer.analysisFinished(status) : undefined,
-    // The delivery is queued, never awaited: a slow receiver cannot hold an analysis up.
-    onEnded: webhooks
-      ? (record) => {
-          if (!record.webhook) return;
-          webhooks.queue.enqueue(record.id).catch((error: unknown) => {
-            logger.error({ err: error, analysisId: record.id }, 'the webhook could not be queued');
-          });
-        }
-      : undefined,
+    onEnded: (record) => {
+      observer?.analysisFinished(record.status);
+      // The delivery is queued, never awaited: a slow receiver cannot hold an analysis up.
+      if (!webhooks || !record.webhook) return;
+      webhooks.queue.enqueue(record.id).catch((error: unknown) => {
+        logger.error({ err: error, analysisId: record.id }, 'the webhook could not be queued');
+      });
+    },
     observe: (job, event) => {
       if (event.type !== 'model.completed') return;
       budgets.observe(job, event);

@@ -31,8 +31,7 @@ export interface ExecutorOptions {
   ttlSeconds: number;
   /** Event bytes per analysis past which model deltas are left out (MAX_ANALYSIS_EVENT_BYTES). */
   maxEventBytes?: number | undefined;
-  onFinished?: (status: string) => void;
-  /** Told the final record of every analysis this process ended (webhooks read it). */
+  /** Told the final record of every analysis this process ended (metrics, webhooks). */
   onEnded?: (record: AnalysisRecord) => void;
   /** Awaited before the terminal event is written (the key's budget reservation is given back). */
   beforeEnd?: ((analysisId: string) => Promise<void>) | undefined;
@@ -99,6 +98,7 @@ export class AnalysisExecutor {
     const { registry, caller, logger } = this.options;
     const { job } = stored;
     const id = stored.record.id;
+    const observe = this.options.observe;
     const log = new JobLog(
       this.options.store,
       stored.record,
@@ -106,17 +106,11 @@ export class AnalysisExecutor {
         ttlSeconds: this.options.ttlSeconds,
         now: this.now,
         maxEventBytes: this.options.maxEventBytes,
-        onEvent: trace?.onEvent,
+        readers: readersOf(trace?.onEvent, observe && ((event) => observe(job, event))),
       },
       write,
     );
-    const observe = this.options.observe;
-    const emit = observe
-      ? (event: AnalysisEventPayload) => {
-          log.emit(event);
-          observe(job, event);
-        }
-      : log.emit;
+    const emit = log.emit;
     const record = stored.record;
     const completed = new Map<string, CompletedStage>();
     if (record.status === 'running') {
@@ -210,7 +204,6 @@ export class AnalysisExecutor {
     );
     if (!stored) return undefined;
     this.options.store.retain(record.id);
-    this.options.onFinished?.(end.status);
     this.options.onEnded?.(final);
     return final;
   }
@@ -244,4 +237,12 @@ function completedStages(record: AnalysisRecord, completed: Map<string, Complete
     else return stage.name;
   }
   return record.stages[0]?.name ?? '';
+}
+
+/** The in-process readers a run has: none is a list of none, so the log's hot path checks once. */
+function readersOf(
+  ...readers: Array<((event: AnalysisEventPayload) => void) | undefined>
+): Array<(event: AnalysisEventPayload) => void> | undefined {
+  const present = readers.filter((read) => read !== undefined);
+  return present.length > 0 ? present : undefined;
 }

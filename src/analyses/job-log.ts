@@ -39,7 +39,8 @@ export class JobLog {
       now: () => number;
       maxEventBytes?: number | undefined;
       /** An in-process reader told every kept event (the run's spans). */
-      onEvent?: ((event: AnalysisEventPayload) => void) | undefined;
+      /** In-process readers of every event the log keeps, told once it is reduced (spans, spend, lengths). */
+      readers?: ReadonlyArray<(event: AnalysisEventPayload) => void> | undefined;
     },
     private readonly write: WriteOptions = {},
   ) {
@@ -68,7 +69,7 @@ export class JobLog {
     const before = this.#record;
     const record = reduce(before, event, at, this.context);
     this.#record = record;
-    this.context.onEvent?.(event);
+    if (this.context.readers) for (const read of this.context.readers) read(event);
     const store = this.store;
     const id = record.id;
     if (store.appendNow) {

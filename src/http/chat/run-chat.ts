@@ -8,6 +8,7 @@ import type { AnalysisRecord } from '../../analyses/record.js';
 import type { AnalysisService, CreateAnalysisInput } from '../../analyses/service.js';
 import type { AnalysisStore } from '../../analyses/store/store.js';
 import { clientGone } from '../client-gone.js';
+import { openEventStream } from '../event-stream-head.js';
 import { type AnswerPart, AnswerParts } from './answer-parts.js';
 import { ChatError } from './chat-error.js';
 import { followAnalysis } from './follow-analysis.js';
@@ -90,17 +91,7 @@ export async function answerStream(
     key: request.apiKey,
     trace: request.traceCarrier,
   });
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, {
-    ...(reply.getHeaders() as Record<string, string>),
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-request-id': request.id,
-    [ANALYSIS_ID_HEADER]: record.id,
-  });
+  const raw = openEventStream(request, reply, { [ANALYSIS_ID_HEADER]: record.id });
   raw.write(surface.open(record));
   const parts = new AnswerParts(record, { reasoning: surface.reasoning });
   let stop = () => {};

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HISTORY_PIECE_BYTES } from '../../analyses/store/history.js';
 import type { AnalysisStore } from '../../analyses/store/store.js';
+import { openEventStream } from '../event-stream-head.js';
 import { EventStreamWriter } from '../event-stream-writer.js';
 import { HttpProblem } from '../problem.js';
 import { parseLastEventId } from '../request-headers.js';
@@ -93,16 +94,7 @@ export async function analysisEventRoutes(app: FastifyInstance, options: EventSt
       }
       admit(id);
 
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        ...(reply.getHeaders() as Record<string, string>),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-        'x-request-id': request.id,
-      });
+      const raw = openEventStream(request, reply);
       raw.write(`retry: ${options.retryMs}\n\n`);
 
       let unsubscribe = () => {};
